@@ -1,0 +1,1 @@
+"""Benchmark definitions and loaders, pass@k estimation and curves, studies, performance benchmarks."""

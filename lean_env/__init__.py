@@ -1,0 +1,1 @@
+"""Proof-assistant layer: the Environment protocol, its result types, the Coq and LeanDojo backends."""

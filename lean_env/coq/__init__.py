@@ -1,0 +1,1 @@
+"""Coq backend over coqtop."""

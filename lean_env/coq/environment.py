@@ -1,0 +1,216 @@
+"""The Coq backend of :class:`~lean_env.environment.Environment`.
+
+Every proof state we hand out remembers its parent and the tactic that made
+it, so any state can be restored after coqtop is restarted (a timeout or a
+crash kills the process group): the deepest ancestor still valid in the
+current process is found and the rest of the path is replayed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..environment import DEFAULT_TACTIC_TIMEOUT, Environment
+from ..errors import EnvironmentCrashed, EnvironmentStartError, UnknownState, UserError
+from ..types import (
+    Backend,
+    ProofFinished,
+    ProofState,
+    TacticError,
+    TacticResult,
+    TacticTimeout,
+    Theorem,
+    Verification,
+)
+from .coqtop import CoqTimeout, Response
+from .sentences import Sentence
+from .session import CoqSession
+from .tactic_check import RejectedTactic, check_tactic
+from .verify import verify_proof
+
+# Coq's own Timeout stops most runaway tactics; the hard kill is the backstop
+# for what it cannot interrupt.
+KILL_GRACE = 5.0
+MAX_RECOVERIES = 2
+
+_ID = re.compile(r" \(ID \d+\)")
+_COUNT = re.compile(r"^(\d+) goals?")
+
+
+@dataclass
+class _Node:
+    state: ProofState
+    parent: int | None
+    tactic: Sentence | None
+    sid: int
+    generation: int
+    # Open `{` blocks on the path: Coq prints "No more goals." inside a block
+    # whose goals are solved, but Qed needs every block closed.
+    braces: int = 0
+
+
+def normalise_goals(text: str) -> str:
+    """The goal display without Coq's internal goal ids, which differ between
+    runs and would make equal states look different."""
+    return _ID.sub("", text).strip("\n")
+
+
+def _count_goals(goals: str) -> int:
+    match = _COUNT.match(goals)
+    return int(match.group(1)) if match else 0
+
+
+class CoqEnvironment(Environment):
+    def __init__(
+        self,
+        theorem: Theorem,
+        *,
+        tactic_timeout: float = DEFAULT_TACTIC_TIMEOUT,
+        session: CoqSession | None = None,
+        verify_timeout: float = 600.0,
+    ) -> None:
+        if theorem.backend is not Backend.COQ:
+            raise UserError(f"{theorem.name} is not a Coq theorem")
+        if theorem.offset is None:
+            raise UserError(f"{theorem.name}: no source offset, cannot recreate its context")
+        self.theorem = theorem
+        self.tactic_timeout = tactic_timeout
+        self.verify_timeout = verify_timeout
+        self._own_session = session is None
+        self.session = session or CoqSession(theorem.file, theorem.coq_args)
+        if self.session.file != Path(theorem.file).resolve():
+            raise UserError(f"session is for {self.session.file}, theorem is in {theorem.file}")
+        self._nodes: dict[int, _Node] = {}
+        self.tactic_calls = 0
+        self.tactic_seconds = 0.0
+        self.start_seconds = 0.0
+        t0 = time.perf_counter()
+        try:
+            response = self._enter()
+        except BaseException:
+            self.close()
+            raise
+        self.start_seconds = time.perf_counter() - t0
+        goals = normalise_goals(response.goals)
+        root = ProofState(0, goals, _count_goals(goals))
+        self._nodes[0] = _Node(root, None, None, response.state_id, self.session.generation)
+
+    # -- protocol --------------------------------------------------------------
+    @property
+    def initial_state(self) -> ProofState:
+        return self._nodes[0].state
+
+    def run_tactic(self, state: ProofState, tactic: str) -> TacticResult:
+        node = self._nodes.get(state.id)
+        if node is None or node.state != state:
+            raise UnknownState(f"state {state.id} does not belong to {self.theorem.name}")
+        try:
+            sentence = check_tactic(tactic, self.theorem.name)
+        except RejectedTactic as exc:
+            return TacticError(f"rejected: {exc}")
+        t0 = time.perf_counter()
+        try:
+            return self._apply(node, sentence)
+        finally:
+            self.tactic_calls += 1
+            self.tactic_seconds += time.perf_counter() - t0
+
+    def verify(self, tactics: Sequence[str]) -> Verification:
+        return verify_proof(self.theorem, tactics, timeout=self.verify_timeout)
+
+    def close(self) -> None:
+        if self._own_session:
+            self.session.close()
+
+    # -- internals -------------------------------------------------------------
+    def _enter(self) -> Response:
+        assert self.theorem.offset is not None
+        return self.session.enter(self.theorem.offset, self.theorem.statement, self.tactic_timeout + 60)
+
+    def _apply(self, node: _Node, sentence: Sentence) -> TacticResult:
+        for attempt in range(MAX_RECOVERIES + 1):
+            try:
+                self._restore(node)
+                response = self._send(sentence)
+            except CoqTimeout:
+                # Killed by the hard limit: restart lazily on the next call, so the
+                # timed-out state costs nothing until someone uses it again.
+                return TacticTimeout(self.tactic_timeout)
+            except EnvironmentCrashed:
+                if attempt == MAX_RECOVERIES:
+                    raise
+                self.session.restart()
+                continue
+            return self._result(node, sentence, response)
+        raise AssertionError("unreachable")
+
+    def _send(self, sentence: Sentence) -> Response:
+        top = self.session.top
+        if sentence.is_structural:
+            command = sentence.text  # bullets and braces cannot take a Timeout prefix
+        else:
+            command = f"Timeout {max(1, math.ceil(self.tactic_timeout))} {sentence.text}"
+        return top.send(command, timeout=self.tactic_timeout + KILL_GRACE)
+
+    def _result(self, node: _Node, sentence: Sentence, response: Response) -> TacticResult:
+        if response.error is not None:
+            if response.error.startswith("Timeout!"):
+                return TacticTimeout(self.tactic_timeout)
+            return TacticError(response.error)
+        if not response.in_proof:
+            # Only a vernacular could leave proof mode; check_tactic lets none
+            # through, but if one did, undo it and refuse.
+            self.session.top.back_to(node.sid)
+            raise EnvironmentCrashed(f"tactic {sentence.text!r} left proof mode")
+        if not response.goals.strip():
+            # coqtop prints nothing when the goals equal the last ones it
+            # printed, which after a BackTo need not be this state's parent.
+            response = self.session.top.send("Show.", timeout=60)
+        goals = normalise_goals(response.goals)
+        braces = node.braces + sentence.text.endswith("{") - (sentence.text == "}")
+        new_id = len(self._nodes)
+        finished = goals == "No more goals." and braces == 0
+        state = ProofState(new_id, "" if finished else goals, _count_goals(goals))
+        self._nodes[new_id] = _Node(
+            state, node.state.id, sentence, response.state_id, self.session.generation, braces
+        )
+        return ProofFinished(new_id, response.messages) if finished else state
+
+    def _restore(self, node: _Node) -> None:
+        """Make ``node`` coqtop's current state, replaying from the deepest
+        ancestor that is still valid if coqtop has been restarted."""
+        session = self.session
+        top = session.top  # restarts a dead process
+        if node.generation == session.generation:
+            if top.state_id != node.sid:
+                top.back_to(node.sid, timeout=60)
+            return
+        path: list[_Node] = []
+        current: _Node | None = node
+        while current is not None and current.generation != session.generation:
+            path.append(current)
+            current = self._nodes[current.parent] if current.parent is not None else None
+        if current is None:
+            root = path.pop()  # the root: state the theorem again in the new process
+            try:
+                response = self._enter()
+            except EnvironmentStartError as exc:
+                raise EnvironmentCrashed(f"could not restore {self.theorem.name}: {exc}") from exc
+            root.sid, root.generation = response.state_id, session.generation
+        elif session.top.state_id != current.sid:
+            session.top.back_to(current.sid, timeout=60)
+        for step in reversed(path):
+            assert step.tactic is not None
+            try:
+                response = self._send(step.tactic)
+            except CoqTimeout as exc:
+                raise EnvironmentCrashed(f"replaying {step.tactic.text!r} timed out") from exc
+            if response.error is not None:
+                raise EnvironmentCrashed(f"replaying {step.tactic.text!r} failed: {response.error}")
+            step.sid, step.generation = response.state_id, session.generation
+

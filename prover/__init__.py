@@ -1,0 +1,1 @@
+"""What a user runs: dco / prove commands, evaluation, ensembles, expert iteration."""

@@ -1,0 +1,77 @@
+"""The ``dco`` and ``prove`` console scripts.
+
+Subcommands live one per module in :mod:`prover.commands` and are imported only
+when used, so ``dco check`` never pays for torch. Every expected failure (bad
+input, a missing proof assistant) becomes one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from lean_env.errors import EnvironmentError_, UserError
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("prover.commands.check", "replay a proof step by step and re-check it"),
+    "trace": ("prover.commands.trace", "trace a Coq library into a benchmark directory"),
+    "stats": ("prover.commands.stats", "statistics of a benchmark"),
+    "search": ("prover.commands.search", "run proof search over a benchmark split"),
+    "train": ("prover.commands.train", "train a tactic generator (CE, DCO, DCOstep, DCOa)"),
+    "confidence": ("prover.commands.confidence", "max-confidence distribution of a model"),
+    "prove": ("prover.commands.prove", "prove one theorem, optionally with an ensemble"),
+    "evaluate": ("prover.commands.evaluate", "evaluate a prover on a benchmark split"),
+    "expert-iterate": ("prover.commands.expert_iterate", "expert-iteration rounds"),
+    "report": ("prover.commands.report", "regenerate benchmarks/REPORT.md"),
+    "demo": ("prover.commands.demo", "the README's main job"),
+}
+
+
+def _available() -> dict[str, tuple[str, str]]:
+    return {
+        name: spec
+        for name, spec in COMMANDS.items()
+        if importlib.util.find_spec(spec[0]) is not None
+    }
+
+
+def _run(name: str, argv: Sequence[str], prog: str) -> int:
+    module = importlib.import_module(COMMANDS[name][0])
+    parser = argparse.ArgumentParser(prog=prog, description=COMMANDS[name][1])
+    module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return int(module.run(args) or 0)
+    except (UserError, EnvironmentError_) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: results written so far are kept; re-run to resume", file=sys.stderr)
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = _available()
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in commands:
+        lines = [f"  {name:<16}{help_}" for name, (_, help_) in commands.items()]
+        usage = "usage: dco COMMAND [options]\n\ncommands:\n" + "\n".join(lines)
+        if argv and argv[0] not in {"-h", "--help"}:
+            print(f"error: unknown command {argv[0]!r}\n\n{usage}", file=sys.stderr)
+            return 2
+        print(usage)
+        return 0
+    return _run(argv[0], argv[1:], f"dco {argv[0]}")
+
+
+def prove_main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return _run("prove", argv, "prove")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Idempotent setup: Coq through apt when coqtop is missing, a virtualenv in
+# .venv, torch==2.13.0 first (this machine's local CPU wheel; anything else
+# pulls a multi-GB CUDA build), then the package with its extras.
+# Re-running is cheap: the pip step is skipped while pyproject.toml is unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if ! command -v coqtop >/dev/null 2>&1 || ! command -v coqc >/dev/null 2>&1; then
+    log "installing Coq (apt-get install coq)"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends coq >/dev/null
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    log "creating .venv"
+    "$python" -m venv .venv
+fi
+pip=(.venv/bin/python -m pip -q --disable-pip-version-check)
+
+if ! .venv/bin/python -c 'import torch' >/dev/null 2>&1; then
+    log "installing torch==2.13.0 (CPU)"
+    "${pip[@]}" install torch==2.13.0
+fi
+
+extras=${DCO_EXTRAS:-dev,distributed}
+stamp=.venv/.dco-installed
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $extras"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "installing dco-prover[$extras]"
+    # deepspeed ships as a source package whose build imports torch: build it
+    # against the torch already in the venv, not an isolated (CUDA) one.
+    "${pip[@]}" install setuptools wheel
+    "${pip[@]}" install --no-build-isolation -e ".[$extras]"
+    echo "$want" > "$stamp"
+fi
+.venv/bin/python -c 'import torch, transformers, lean_env, search, training, prover, benchmarks' \
+    || { log "setup finished but the package does not import"; exit 1; }

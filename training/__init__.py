@@ -1,0 +1,1 @@
+"""Tactic generator model, datasets, CE/DCO/DCOstep/DCOa losses, batch refill, trainer."""

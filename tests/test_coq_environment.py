@@ -125,15 +125,15 @@ def test_timeout_then_environment_still_works(coq_file) -> None:
 
 
 def test_hard_kill_on_timeout_restarts_and_restores(coq_file, monkeypatch) -> None:
-    """Coq's own `Timeout` normally stops a tactic; when it does not, the process
-    group is killed. Force that path by making the hard limit shorter than
-    Coq's: the next call must restart coqtop and replay to the needed state."""
+    """A tactic past its timeout is interrupted (SIGINT); when coqtop does not
+    answer within the grace, the process group is killed. Force that path with
+    a zero grace: the next call must restart coqtop and replay to the state."""
     decl = coq_file(SOURCE)["add_0_r"]
     with open_environment(decl.theorem, tactic_timeout=2) as env:
         root = env.initial_state
         s1 = step(env, root, "intros n")
         s2 = step(env, s1, "induction n as [| n IH]")
-        monkeypatch.setattr(coq_environment, "KILL_GRACE", -1.5)
+        monkeypatch.setattr(coq_environment, "KILL_GRACE", 0.0)
         pid = env.session.coqtop.proc.pid
         assert isinstance(env.run_tactic(s2, "do 1000000000 (idtac; idtac)"), TacticTimeout)
         monkeypatch.setattr(coq_environment, "KILL_GRACE", 5.0)

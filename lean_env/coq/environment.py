@@ -8,7 +8,6 @@ current process is found and the rest of the path is replayed.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Sequence
@@ -27,14 +26,14 @@ from ..types import (
     Theorem,
     Verification,
 )
-from .coqtop import CoqTimeout, Response
+from .coqtop import CoqInterrupted, CoqTimeout, Response
 from .sentences import Sentence
 from .session import CoqSession
 from .tactic_check import RejectedTactic, check_tactic
 from .verify import verify_proof
 
-# Coq's own Timeout stops most runaway tactics; the hard kill is the backstop
-# for what it cannot interrupt.
+# A tactic past its timeout is interrupted (SIGINT); the hard kill of the
+# process group is the backstop for what does not stop within this grace.
 KILL_GRACE = 5.0
 MAX_RECOVERIES = 2
 
@@ -137,9 +136,9 @@ class CoqEnvironment(Environment):
             try:
                 self._restore(node)
                 response = self._send(sentence)
-            except CoqTimeout:
-                # Killed by the hard limit: restart lazily on the next call, so the
-                # timed-out state costs nothing until someone uses it again.
+            except (CoqInterrupted, CoqTimeout):
+                # Interrupted: the next call BacksTo its state. Killed: coqtop is
+                # restarted lazily by the next call, which restores its state.
                 return TacticTimeout(self.tactic_timeout)
             except EnvironmentCrashed:
                 if attempt == MAX_RECOVERIES:
@@ -150,17 +149,12 @@ class CoqEnvironment(Environment):
         raise AssertionError("unreachable")
 
     def _send(self, sentence: Sentence) -> Response:
-        top = self.session.top
-        if sentence.is_structural:
-            command = sentence.text  # bullets and braces cannot take a Timeout prefix
-        else:
-            command = f"Timeout {max(1, math.ceil(self.tactic_timeout))} {sentence.text}"
-        return top.send(command, timeout=self.tactic_timeout + KILL_GRACE)
+        return self.session.top.send(
+            sentence.text, timeout=self.tactic_timeout, kill_grace=KILL_GRACE
+        )
 
     def _result(self, node: _Node, sentence: Sentence, response: Response) -> TacticResult:
         if response.error is not None:
-            if response.error.startswith("Timeout!"):
-                return TacticTimeout(self.tactic_timeout)
             return TacticError(response.error)
         if not response.in_proof:
             # Only a vernacular could leave proof mode; check_tactic lets none
@@ -208,7 +202,7 @@ class CoqEnvironment(Environment):
             assert step.tactic is not None
             try:
                 response = self._send(step.tactic)
-            except CoqTimeout as exc:
+            except (CoqInterrupted, CoqTimeout) as exc:
                 raise EnvironmentCrashed(f"replaying {step.tactic.text!r} timed out") from exc
             if response.error is not None:
                 raise EnvironmentCrashed(f"replaying {step.tactic.text!r} failed: {response.error}")

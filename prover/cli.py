@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.util
 import sys
+import tomllib
 from collections.abc import Sequence
 
 from lean_env.errors import EnvironmentError_, UserError
@@ -39,12 +40,42 @@ def _available() -> dict[str, tuple[str, str]]:
     }
 
 
+def apply_config(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv`` with the keys of ``--config FILE.toml`` as defaults: the
+    file uses the flags' names (``tactic-timeout`` or ``tactic_timeout``) and
+    flags given on the command line override it. Unknown keys are an error."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, _ = pre.parse_known_args(argv)
+    if known.config:
+        try:
+            with open(known.config, "rb") as fh:
+                values = tomllib.load(fh)
+        except OSError as exc:
+            raise UserError(f"cannot read config {known.config}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise UserError(f"{known.config}: malformed TOML ({exc})") from None
+        actions = {a.dest: a for a in parser._actions}
+        defaults = {}
+        for key, value in values.items():
+            dest = key.replace("-", "_")
+            if dest not in actions or dest in ("help", "config"):
+                raise UserError(f"{known.config}: unknown key {key!r} for {parser.prog}")
+            actions[dest].required = False
+            defaults[dest] = value
+        parser.set_defaults(**defaults)
+    return parser.parse_args(argv)
+
+
 def _run(name: str, argv: Sequence[str], prog: str) -> int:
     module = importlib.import_module(COMMANDS[name][0])
     parser = argparse.ArgumentParser(prog=prog, description=COMMANDS[name][1])
+    parser.add_argument(
+        "--config", metavar="FILE.toml", help="defaults for these flags from a TOML file"
+    )
     module.add_arguments(parser)
-    args = parser.parse_args(argv)
     try:
+        args = apply_config(parser, argv)
         return int(module.run(args) or 0)
     except (UserError, EnvironmentError_) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -28,7 +28,7 @@ if ! .venv/bin/python -c 'import torch' >/dev/null 2>&1; then
     "${pip[@]}" install torch==2.13.0
 fi
 
-extras=${DCO_EXTRAS:-dev,distributed}
+extras=${DCO_EXTRAS:-dev,distributed,lean}
 stamp=.venv/.dco-installed
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) $extras"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

@@ -7,8 +7,14 @@ A benchmark directory holds::
                     human proof)
     steps.jsonl     one (state, tactic) step a line: theorem_id, index, state
                     (the pretty-printed goals before the step, i.e. what the
-                    model sees), tactic, split
+                    model sees), tactic, split; for Coq a tactic is one
+                    sentence without its final period, and bullets and
+                    braces are steps of their own
     meta.json       library, Coq version, counts, seed, split sizes, ...
+                    (``dco trace`` adds root, directories, the report's
+                    counts and failures by reason, and time per file)
+    failures.jsonl  (``dco trace`` only) one theorem kept out a line: name,
+                    file, reason, detail
 
 Every loader (traced Coq libraries, the LeanDojo Benchmark, miniF2F) maps its
 source to these types, so later commands never care where theorems came from.

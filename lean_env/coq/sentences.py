@@ -2,7 +2,7 @@
 
 One home for Coq's lexical rules that matter to us: nested comments, strings
 (with ``""`` escapes, also lexed inside comments), the sentence-ending period
-(a ``.`` followed by whitespace or end of input, but not ``..``), and the
+(a ``.`` or ``...`` followed by whitespace or end of input, but not ``..``), and the
 proof-structure sentences that end without a period: bullets (``-``, ``+``,
 ``*`` and their repetitions), ``{`` (optionally behind a goal selector such as
 ``2:``) and ``}``.
@@ -136,7 +136,9 @@ def split_sentences(src: str) -> list[Sentence]:
                 j = i
                 while j < n and src[j] == ".":
                     j += 1
-                if j - i == 1 and (j == n or src[j].isspace()):
+                # ``tac...`` ends a sentence too (``...`` applies the tactic
+                # set by ``Proof with``).
+                if j - i in (1, 3) and (j == n or src[j].isspace()):
                     pieces.append(src[chunk_start:j])
                     sentences.append(Sentence(_normalise(pieces), start, j))
                     i = j

@@ -7,7 +7,10 @@ here: the sentence must be a bullet, a brace, or a tactic expression, which in
 Coq always starts with a lowercase identifier, ``(``, ``[`` or ``!`` after an
 optional goal selector; every vernacular command starts with an uppercase
 keyword or an attribute. ``Unshelve`` is the one capitalised tactic command
-human proofs use, and it is allowed. ``admit``/``give_up`` and references to
+human proofs use, and it is allowed, as are tactics called by a qualified name
+(``Z.le_elim H``): a command keyword followed by ``.name`` is a syntax
+error in Coq (``Require.Import``, ``Abort.All``), so such a sentence is never a
+command. ``admit``/``give_up`` and references to
 the theorem itself are refused by name.
 """
 
@@ -19,7 +22,7 @@ from .sentences import Sentence, SentenceError, split_one
 
 # A goal selector in front of a tactic: "2:", "2-4:", "all:", "[n]:", "!:", "par:".
 _SELECTOR = re.compile(r"^(?:all|par|!|\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*|\[[\w']+\])\s*:\s*")
-_TACTIC_START = re.compile(r"^(?:[a-z_]|\(|\[|Unshelve\b)")
+_TACTIC_START = re.compile(r"^(?:[a-z_]|\(|\[|Unshelve\b|[A-Z][\w']*\.[A-Za-z_])")
 _IDENT = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 # Identifiers that make a proof not a proof. "Admitted"/"Abort" can only be
 # vernacular, but they are listed so that the reason given is precise.

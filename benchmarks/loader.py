@@ -1,0 +1,62 @@
+"""``load_benchmark(spec)``: the one way every command gets its theorems.
+
+``spec`` is one of:
+
+- ``coq-stdlib`` (or any name of a benchmark traced to the default place):
+  ``$DCO_DATA/benchmarks/NAME`` if ``DCO_DATA`` is set, else
+  ``data/benchmarks/NAME`` under the repository root;
+- a benchmark directory (``theorems.jsonl``, ``steps.jsonl``, ``meta.json``);
+- ``leandojo:PATH``: the LeanDojo Benchmark (Lean 4) at PATH;
+- ``minif2f:PATH``: miniF2F (Lean 4) at PATH.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lean_env.errors import UserError
+
+from .format import Benchmark, read_benchmark
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """Where traced benchmarks, models and runs live by default."""
+    env = os.environ.get("DCO_DATA")
+    return Path(env) if env else REPO_ROOT / "data"
+
+
+def default_benchmark_dir(name: str) -> Path:
+    return data_dir() / "benchmarks" / name
+
+
+def resolve_benchmark_dir(spec: str) -> Path:
+    """The directory a non-Lean ``spec`` names (it need not exist yet)."""
+    path = Path(spec).expanduser()
+    if path.is_dir() or os.sep in spec or spec.startswith("."):
+        return path
+    return default_benchmark_dir(spec)
+
+
+def load_benchmark(spec: str) -> Benchmark:
+    if not spec:
+        raise UserError("empty benchmark name")
+    kind, sep, rest = spec.partition(":")
+    if sep and kind in ("leandojo", "minif2f"):
+        if not rest:
+            raise UserError(f"{spec!r}: give a path after '{kind}:'")
+        from . import lean  # lazy: the Lean loaders are needed only for Lean benchmarks
+
+        return lean.load_leandojo(rest) if kind == "leandojo" else lean.load_minif2f(rest)
+    directory = resolve_benchmark_dir(spec)
+    if not directory.is_dir():
+        hint = (
+            f"run `dco trace --library {spec}` first"
+            if spec == "coq-stdlib"
+            else "give a benchmark directory made by `dco trace`, coq-stdlib, "
+            "leandojo:PATH or minif2f:PATH"
+        )
+        raise UserError(f"benchmark {spec!r} not found at {directory}: {hint}")
+    return read_benchmark(directory, name=None if os.sep in spec else spec)

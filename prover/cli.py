@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -80,6 +81,11 @@ def _run(name: str, argv: Sequence[str], prog: str) -> int:
     except (UserError, EnvironmentError_) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and closed: not an error. Point stdout at
+        # /dev/null so the interpreter's final flush does not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted: results written so far are kept; re-run to resume", file=sys.stderr)
         return 130

@@ -92,6 +92,9 @@ def test_backtracking_to_any_earlier_state(coq_file) -> None:
         assert s1b.num_goals == 2
         assert isinstance(env.run_tactic(root, "intros; lia"), TacticError)  # Lia not loaded
         assert isinstance(env.run_tactic(s1, "auto with arith"), ProofFinished)
+        # Jumping between sibling branches replays from the deepest common
+        # ancestor; it never needs a restart.
+        assert env.session.restarts == 0
         with pytest.raises(UnknownState):
             env.run_tactic(ProofState(999, "x"), "auto")
 
@@ -189,3 +192,39 @@ def test_broken_context_is_a_start_error(coq_file) -> None:
                      "Lemma x : True.\nProof. exact I. Qed.\n")
     with pytest.raises(EnvironmentStartError, match="undefined_thing"):
         open_environment(decls["x"].theorem)
+
+
+def test_coqtop_dies_with_a_killed_parent(coq_file, tmp_path) -> None:
+    """kill -9 of the process that owns coqtop, while coqtop is busy in a long
+    tactic (so it would not notice its closed stdin), leaves no orphan."""
+    import subprocess
+    import sys
+    import time
+
+    decl = coq_file(SOURCE)["add_0_r"]
+    script = (
+        "import sys, time\n"
+        "from lean_env.coq.environment import CoqEnvironment\n"
+        "from lean_env.coq.source import find_declaration\n"
+        f"env = CoqEnvironment(find_declaration({decl.theorem.file!r}, 'add_0_r').theorem,"
+        " tactic_timeout=120)\n"
+        "print(env.session.coqtop.proc.pid, flush=True)\n"
+        "env.run_tactic(env.initial_state, 'do 1000000000 (idtac; idtac)')\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    coqtop_pid = int(parent.stdout.readline())
+    time.sleep(0.5)  # let the tactic start
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(coqtop_pid, 0)
+        except ProcessLookupError:
+            return
+        # A zombie (reaped by init shortly) also counts as gone.
+        with open(f"/proc/{coqtop_pid}/stat") as fh:
+            if fh.read().split()[2] == "Z":
+                return
+        time.sleep(0.1)
+    pytest.fail("coqtop outlived its killed parent")

@@ -13,6 +13,7 @@ killed together with anything it spawned.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import select
@@ -63,6 +64,14 @@ class Response:
     raw: str
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGKILL coqtop when the process
+    that started it dies (even by kill -9), so no orphan keeps running."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
 def coqtop_path() -> str:
     path = shutil.which("coqtop")
     if path is None:
@@ -96,6 +105,11 @@ class Coqtop:
         self.proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
         self.state_id = 0
+        # Coq's states along the current timeline, oldest first. `BackTo` may
+        # only target one of these: a state on a branch abandoned by an
+        # earlier BackTo is gone ("edit_at: Expired" anomaly).
+        self._branch: list[int] = []
+        self._on_branch: set[int] = set()
         self.commands_sent = 0
 
     # -- lifecycle -----------------------------------------------------------
@@ -109,6 +123,7 @@ class Coqtop:
                 stderr=subprocess.STDOUT,
                 cwd=self.cwd,
                 start_new_session=True,  # own process group: killpg takes children too
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
             raise EnvironmentStartError(f"cannot start coqtop: {exc}") from exc
@@ -145,6 +160,7 @@ class Coqtop:
             except OSError:
                 pass
         self.proc = None
+        self._branch, self._on_branch = [], set()
 
     def close(self) -> None:
         if self.alive and self.proc and self.proc.stdin:
@@ -210,6 +226,23 @@ class Coqtop:
             self.kill()
             raise CoqTimeout("coqtop did not answer an interrupt") from None
 
+    def _advance(self, state_id: int) -> None:
+        """Record the state coqtop reports after a command: new states get
+        numbers above every earlier one; a lower number is a BackTo."""
+        if state_id in self._on_branch:
+            while self._branch[-1] != state_id:
+                self._on_branch.discard(self._branch.pop())
+        elif not self._branch or state_id > self._branch[-1]:
+            self._branch.append(state_id)
+            self._on_branch.add(state_id)
+        else:  # not expected from Coq; start the timeline afresh
+            self._branch, self._on_branch = [state_id], {state_id}
+        self.state_id = state_id
+
+    def on_branch(self, state_id: int) -> bool:
+        """Whether ``BackTo state_id`` is possible now."""
+        return state_id in self._on_branch
+
     def back_to(self, state_id: int, timeout: float | None = None) -> Response:
         response = self.send(f"BackTo {state_id}.", timeout)
         if response.error or response.state_id != state_id:
@@ -225,7 +258,7 @@ class Coqtop:
             if match:
                 consumed = len(text[: match.end()].encode("utf-8", errors="replace"))
                 self._buffer = self._buffer[consumed:]
-                self.state_id = int(match.group(2))
+                self._advance(int(match.group(2)))
                 in_proof = bool(match.group(3))
                 return _parse(text[: match.start()], self.state_id, in_proof)
             wait = None if deadline is None else deadline - time.monotonic()

@@ -176,28 +176,30 @@ class CoqEnvironment(Environment):
         return ProofFinished(new_id, response.messages) if finished else state
 
     def _restore(self, node: _Node) -> None:
-        """Make ``node`` coqtop's current state, replaying from the deepest
-        ancestor that is still valid if coqtop has been restarted."""
+        """Make ``node`` coqtop's current state: a ``BackTo`` when its Coq state
+        is on the current timeline, otherwise a ``BackTo`` to its deepest
+        ancestor that is (or a restated theorem, after a restart or when the
+        session served another theorem) and a replay of the rest of the path."""
         session = self.session
         top = session.top  # restarts a dead process
-        if node.generation == session.generation:
-            if top.state_id != node.sid:
-                top.back_to(node.sid, timeout=60)
-            return
+
+        def live(n: _Node) -> bool:
+            return n.generation == session.generation and top.on_branch(n.sid)
+
         path: list[_Node] = []
         current: _Node | None = node
-        while current is not None and current.generation != session.generation:
+        while current is not None and not live(current):
             path.append(current)
             current = self._nodes[current.parent] if current.parent is not None else None
         if current is None:
-            root = path.pop()  # the root: state the theorem again in the new process
+            root = path.pop()  # the root: state the theorem again
             try:
                 response = self._enter()
             except EnvironmentStartError as exc:
                 raise EnvironmentCrashed(f"could not restore {self.theorem.name}: {exc}") from exc
             root.sid, root.generation = response.state_id, session.generation
-        elif session.top.state_id != current.sid:
-            session.top.back_to(current.sid, timeout=60)
+        elif top.state_id != current.sid:
+            top.back_to(current.sid, timeout=60)
         for step in reversed(path):
             assert step.tactic is not None
             try:

@@ -1,0 +1,318 @@
+"""The on-disk log of a search run: one SQLite file (WAL mode), via sqlite-utils.
+
+Schema (``theorem`` is the theorem's full name; every table but ``runs`` is
+keyed by ``(run_id, theorem, ...)``)::
+
+    runs      id PK, config (JSON: strategy, generator, budget, benchmark,
+              split, selection ...), config_hash, code_version (git describe,
+              else the package version), started_at, ended_at (NULL while
+              running or if interrupted), total (theorems selected)
+    theorems  run_id, theorem, benchmark_id, split, file, statement,
+              status (proved | failed | open), reason, start_failed (0/1),
+              proof (JSON list of tactics, the verified proof, or NULL),
+              attempts, successes, tactic_calls, memo_hits, expansions, nodes,
+              seconds_start, seconds_search (the search's wall clock), stats
+              (JSON: every counter and timer), finished_at
+    nodes     run_id, theorem, node, kind (state | finished | error | timeout
+              | cycle), status, depth, parent (discovery parent), tactic (the
+              one from parent), logprob (cumulative), goals, num_goals,
+              expanded (0/1), message (error text, failure reason), cycle_to
+    edges     run_id, theorem, src, dst, tactic, logprob, result (state |
+              transposition | finished | error | timeout | cycle), seconds
+    attempts  run_id, theorem, idx, success (0/1), outcome, steps, logprob,
+              tactics (JSON list), seconds; one row per rollout (pass@N) or
+              per best-first search; pass@k reads this table
+    proofs    run_id, theorem, idx, tactics (JSON list), length, verified
+              (0/1), reason (why the re-check failed), axioms (JSON list),
+              seconds; every proof that was re-checked, passed or not
+
+Each theorem's rows are written in one transaction, the ``theorems`` row
+among them, so a theorem is either entirely in the file or not at all. A run
+is identified by its config: starting a run whose config equals an earlier
+run's in the same file resumes that run, skipping the theorems it finished; a
+process killed with ``kill -9`` loses only the theorems in flight.
+Example queries: search/SCHEMA.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sqlite_utils
+
+from lean_env.errors import UserError
+
+from .result import SearchResult
+from .tree import Kind
+
+TABLES: dict[str, tuple[dict[str, type], list[str]]] = {
+    "runs": (
+        {"id": int, "config": str, "config_hash": str, "code_version": str,
+         "started_at": str, "ended_at": str, "total": int},
+        ["id"],
+    ),
+    "theorems": (
+        {"run_id": int, "theorem": str, "benchmark_id": int, "split": str, "file": str,
+         "statement": str, "status": str, "reason": str, "start_failed": int, "proof": str,
+         "attempts": int, "successes": int, "tactic_calls": int, "memo_hits": int,
+         "expansions": int, "nodes": int, "seconds_start": float, "seconds_search": float,
+         "stats": str, "finished_at": str},
+        ["run_id", "theorem"],
+    ),
+    "nodes": (
+        {"run_id": int, "theorem": str, "node": int, "kind": str, "status": str, "depth": int,
+         "parent": int, "tactic": str, "logprob": float, "goals": str, "num_goals": int,
+         "expanded": int, "message": str, "cycle_to": int},
+        ["run_id", "theorem", "node"],
+    ),
+    "edges": (
+        {"run_id": int, "theorem": str, "src": int, "dst": int, "tactic": str,
+         "logprob": float, "result": str, "seconds": float},
+        ["run_id", "theorem", "src", "tactic"],
+    ),
+    "attempts": (
+        {"run_id": int, "theorem": str, "idx": int, "success": int, "outcome": str,
+         "steps": int, "logprob": float, "tactics": str, "seconds": float},
+        ["run_id", "theorem", "idx"],
+    ),
+    "proofs": (
+        {"run_id": int, "theorem": str, "idx": int, "tactics": str, "length": int,
+         "verified": int, "reason": str, "axioms": str, "seconds": float},
+        ["run_id", "theorem", "idx"],
+    ),
+}  # fmt: skip
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def code_version() -> str:
+    """``git describe`` of the source tree if it is a checkout, else the
+    installed package's version."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            cwd=root, capture_output=True, text=True, timeout=10, check=True,
+        )  # fmt: skip
+        if out.stdout.strip():
+            return f"git:{out.stdout.strip()}"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        from importlib.metadata import version
+
+        return f"dco-prover {version('dco-prover')}"
+    except Exception:
+        return "unknown"
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class TheoremRecord:
+    """Everything one theorem writes, as plain rows (cheap to send between
+    processes). ``theorem`` is the row for the ``theorems`` table."""
+
+    theorem: dict[str, Any]
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    edges: list[dict[str, Any]] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    proofs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.theorem["theorem"]
+
+    @property
+    def status(self) -> str:
+        return self.theorem["status"]
+
+
+def record_of(
+    result: SearchResult,
+    *,
+    benchmark_id: int | None = None,
+    split: str | None = None,
+    store_tree: bool = True,
+) -> TheoremRecord:
+    """The rows of one search result (``run_id`` is filled in on writing)."""
+    th = result.theorem
+    stats = result.stats
+    record = TheoremRecord(
+        theorem={
+            "theorem": th.name, "benchmark_id": benchmark_id, "split": split, "file": th.file,
+            "statement": th.statement, "status": str(result.status), "reason": result.reason,
+            "start_failed": int(result.start_failed),
+            "proof": json.dumps(result.proof) if result.proof is not None else None,
+            "attempts": len(result.attempts),
+            "successes": sum(a.success for a in result.attempts),
+            "tactic_calls": stats.tactic_calls, "memo_hits": stats.memo_hits,
+            "expansions": stats.expansions, "nodes": stats.nodes,
+            "seconds_start": stats.seconds_start, "seconds_search": stats.seconds_total,
+            "stats": json.dumps(stats.to_dict()), "finished_at": _now(),
+        }
+    )  # fmt: skip
+    record.attempts = [
+        {"idx": a.index, "success": int(a.success), "outcome": a.outcome, "steps": a.steps,
+         "logprob": a.logprob, "tactics": json.dumps(list(a.tactics)), "seconds": a.seconds}
+        for a in result.attempts
+    ]  # fmt: skip
+    if result.tree is not None:
+        record.proofs = [
+            {"idx": i, "tactics": json.dumps(list(tactics)), "length": len(tactics),
+             "verified": int(v.ok), "reason": v.reason, "axioms": json.dumps(list(v.axioms)),
+             "seconds": v.seconds}
+            for i, (tactics, v) in enumerate(result.verifications.items())
+        ]  # fmt: skip
+    if store_tree and result.tree is not None:
+        for node, d in result.tree.graph.nodes(data=True):
+            record.nodes.append(
+                {"node": node, "kind": str(d["kind"]), "status": str(d["status"]),
+                 "depth": d["depth"], "parent": d["parent"], "tactic": d["tactic"],
+                 "logprob": d["logprob"], "goals": d["goals"],
+                 "num_goals": d["state"].num_goals if d["kind"] is Kind.STATE else None,
+                 "expanded": int(d["expanded"]), "message": d["message"] or None,
+                 "cycle_to": d["to"]}
+            )  # fmt: skip
+        record.edges = result.tree.edges()
+    return record
+
+
+class SearchDB:
+    """A search database. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            raise UserError(f"directory of {self.path} does not exist")
+        try:
+            self.db = sqlite_utils.Database(self.path)
+            self.db.enable_wal()
+            self._create()
+        except Exception as exc:  # sqlite3.DatabaseError: not a database, locked ...
+            if isinstance(exc, UserError):
+                raise
+            raise UserError(f"cannot open {self.path} as a search database: {exc}") from None
+
+    def _create(self) -> None:
+        existing = set(self.db.table_names())
+        for name, (columns, pk) in TABLES.items():
+            if name in existing:
+                have = set(self.db[name].columns_dict)
+                if not set(columns) <= have:
+                    raise UserError(
+                        f"{self.path}: table {name} lacks columns {sorted(set(columns) - have)}; "
+                        "not a database written by this version of `dco search`"
+                    )
+                continue
+            with self.db.atomic():
+                self.db[name].create(columns, pk=pk[0] if len(pk) == 1 else tuple(pk))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> SearchDB:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- runs ------------------------------------------------------------------
+    def open_run(self, config: dict[str, Any], total: int | None = None) -> tuple[int, bool]:
+        """The run with this exact config (resumed: True), or a new one."""
+        digest = config_hash(config)
+        rows = list(
+            self.db.query(
+                "SELECT id FROM runs WHERE config_hash = ? ORDER BY id DESC LIMIT 1", [digest]
+            )
+        )
+        with self.db.atomic():
+            if rows:
+                run_id = rows[0]["id"]
+                self.db["runs"].update(run_id, {"ended_at": None, "total": total})
+                return run_id, True
+            table = self.db["runs"]
+            table.insert(
+                {"config": json.dumps(config, sort_keys=True), "config_hash": digest,
+                 "code_version": code_version(), "started_at": _now(), "ended_at": None,
+                 "total": total}
+            )  # fmt: skip
+            assert table.last_pk is not None
+            return int(table.last_pk), False
+
+    def end_run(self, run_id: int) -> None:
+        with self.db.atomic():
+            self.db["runs"].update(run_id, {"ended_at": _now()})
+
+    def latest_run_id(self) -> int | None:
+        rows = list(self.db.query("SELECT max(id) AS id FROM runs"))
+        return rows[0]["id"] if rows else None
+
+    def run_config(self, run_id: int) -> dict[str, Any]:
+        return json.loads(self.db["runs"].get(run_id)["config"])
+
+    # -- theorems --------------------------------------------------------------
+    def finished(self, run_id: int) -> set[str]:
+        """Names of the theorems this run has committed."""
+        return {
+            r["theorem"]
+            for r in self.db.query("SELECT theorem FROM theorems WHERE run_id = ?", [run_id])
+        }
+
+    def write(self, run_id: int, record: TheoremRecord) -> None:
+        """All of one theorem's rows, in one transaction."""
+        key = {"run_id": run_id, "theorem": record.name}
+        with self.db.atomic():
+            for table in ("nodes", "edges", "attempts", "proofs"):
+                rows = [{**key, **row} for row in getattr(record, table)]
+                if rows:
+                    self.db[table].insert_all(rows, batch_size=1000)
+            self.db["theorems"].insert({**key, **record.theorem})
+
+    def summary(self, run_id: int) -> dict[str, int]:
+        """Theorem counts of a run by status, plus start failures."""
+        counts = {"total": 0, "proved": 0, "failed": 0, "open": 0, "start_failed": 0}
+        for row in self.db.query(
+            "SELECT status, start_failed, count(*) AS n FROM theorems WHERE run_id = ? "
+            "GROUP BY status, start_failed",
+            [run_id],
+        ):
+            counts["total"] += row["n"]
+            counts[row["status"]] = counts.get(row["status"], 0) + row["n"]
+            if row["start_failed"]:
+                counts["start_failed"] += row["n"]
+        return counts
+
+    def attempt_successes(self, run_id: int) -> dict[str, list[bool]]:
+        """Theorem -> success of each attempt in order; every theorem of the
+        run is present, one that never started with an empty list."""
+        out: dict[str, list[bool]] = {
+            r["theorem"]: []
+            for r in self.db.query(
+                "SELECT theorem FROM theorems WHERE run_id = ? ORDER BY theorem", [run_id]
+            )
+        }
+        for r in self.db.query(
+            "SELECT a.theorem, a.success FROM attempts a JOIN theorems t "
+            "ON a.run_id = t.run_id AND a.theorem = t.theorem "
+            "WHERE a.run_id = ? ORDER BY a.theorem, a.idx",
+            [run_id],
+        ):
+            out[r["theorem"]].append(bool(r["success"]))
+        return out

@@ -1,0 +1,82 @@
+"""What a search returns: status, the verified proof, statistics, attempts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lean_env.types import Theorem, Verification
+
+from .tree import ProofTree, Status
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One pass: a rollout from the root (pass@N), or a whole best-first search.
+
+    ``outcome``: proved, verify_failed, error, timeout, depth (the depth cap),
+    no_candidates, budget (cut by the wall clock), stopped (cut because another
+    rollout proved the theorem and the search stops at the first proof)."""
+
+    index: int
+    success: bool
+    outcome: str
+    tactics: tuple[str, ...]
+    logprob: float
+    seconds: float
+
+    @property
+    def steps(self) -> int:
+        return len(self.tactics)
+
+
+@dataclass
+class SearchStats:
+    expansions: int = 0  # best-first: states expanded
+    passes: int = 0  # rollouts finished (any outcome)
+    tactic_calls: int = 0  # proof-assistant calls made
+    memo_hits: int = 0  # tactics answered by the memo table instead
+    verify_calls: int = 0
+    generator_calls: int = 0
+    nodes: int = 0
+    edges: int = 0
+    seconds_start: float = 0.0  # opening the environment (outside the budget)
+    seconds_total: float = 0.0  # the search itself
+    seconds_generator: float = 0.0
+    seconds_tactics: float = 0.0
+    seconds_verify: float = 0.0
+
+    @property
+    def seconds_search(self) -> float:
+        """Time in the search code itself: neither generator nor proof assistant."""
+        return max(
+            0.0,
+            self.seconds_total
+            - self.seconds_generator
+            - self.seconds_tactics
+            - self.seconds_verify,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["seconds_search"] = self.seconds_search
+        return d
+
+
+@dataclass
+class SearchResult:
+    theorem: Theorem
+    status: Status
+    reason: str  # why the search ended, in words
+    proof: list[str] | None  # the verified proof, when PROVED
+    tree: ProofTree | None  # None when the environment never started
+    stats: SearchStats
+    attempts: list[Attempt] = field(default_factory=list)
+    verification: Verification | None = None  # of ``proof``
+    # Every proof that was re-checked (passed or not), by its tactics.
+    verifications: dict[tuple[str, ...], Verification] = field(default_factory=dict)
+    start_failed: bool = False  # the environment could not be opened
+
+    @property
+    def proved(self) -> bool:
+        return self.status is Status.PROVED

@@ -1,0 +1,122 @@
+"""The one entry point: ``TreeSearch(config).search(theorem, environment,
+generator, budget) -> SearchResult``, with best-first or pass@N rollouts
+behind it.
+
+``environment`` is an opened :class:`~lean_env.environment.Environment` (the
+caller closes it; its tactic timeout is set to the budget's) or a factory
+``(theorem, tactic_timeout=...) -> Environment`` such as
+:func:`lean_env.environment.open_environment` (the search opens and closes
+it). A theorem whose environment fails to start, or whose proof assistant
+crashes beyond recovery, is FAILED with the reason: it is never dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from lean_env.environment import Environment, open_environment
+from lean_env.errors import EnvironmentCrashed, EnvironmentStartError
+from lean_env.types import Theorem
+
+from .best_first import run_best_first
+from .budget import Budget, Clock
+from .config import SearchConfig, Strategy
+from .context import SearchContext
+from .generator import TacticGenerator
+from .result import Attempt, SearchResult, SearchStats
+from .rollouts import run_rollouts
+from .tree import ProofTree, Status
+
+
+class EnvironmentFactory(Protocol):
+    def __call__(self, theorem: Theorem, *, tactic_timeout: float) -> Environment: ...
+
+
+class TreeSearch:
+    def __init__(
+        self, config: SearchConfig | None = None, *, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.config = config or SearchConfig()
+        self.now = now  # the budget's clock; injectable for tests
+
+    def search(
+        self,
+        theorem: Theorem,
+        environment: Environment | EnvironmentFactory = open_environment,
+        generator: TacticGenerator | None = None,
+        budget: Budget | None = None,
+    ) -> SearchResult:
+        if generator is None:
+            raise ValueError("a tactic generator is required")
+        budget = budget or Budget()
+        stats = SearchStats()
+        if isinstance(environment, Environment):
+            environment.tactic_timeout = budget.tactic_timeout
+            return self._search_in(theorem, environment, generator, budget, stats)
+        t0 = time.perf_counter()
+        try:
+            env = environment(theorem, tactic_timeout=budget.tactic_timeout)
+        except (EnvironmentStartError, EnvironmentCrashed) as exc:
+            stats.seconds_start = time.perf_counter() - t0
+            return SearchResult(
+                theorem=theorem,
+                status=Status.FAILED,
+                reason=f"environment failed to start: {exc}",
+                proof=None,
+                tree=None,
+                stats=stats,
+                start_failed=True,
+            )
+        stats.seconds_start = time.perf_counter() - t0
+        with env:
+            return self._search_in(theorem, env, generator, budget, stats)
+
+    def _search_in(
+        self,
+        theorem: Theorem,
+        env: Environment,
+        generator: TacticGenerator,
+        budget: Budget,
+        stats: SearchStats,
+    ) -> SearchResult:
+        t0 = time.perf_counter()
+        tree = ProofTree(env.initial_state, transposition=self.config.transposition)
+        ctx = SearchContext(
+            env, tree, generator, self.config, budget, Clock(budget, self.now), stats
+        )
+        run = run_best_first if self.config.strategy is Strategy.BEST_FIRST else run_rollouts
+        try:
+            status, reason = run(ctx)
+        except (EnvironmentCrashed, EnvironmentStartError) as exc:
+            # The proof assistant died and could not be brought back (a restart
+            # that fails to start is a start error). A proof verified before
+            # the crash still counts.
+            status = Status.PROVED if ctx.proof is not None else Status.FAILED
+            reason = f"proof assistant crashed and could not be restored: {exc}"
+        if self.config.strategy is Strategy.BEST_FIRST:
+            ctx.attempts.append(
+                Attempt(
+                    index=0,
+                    success=ctx.proof is not None,
+                    outcome="proved" if ctx.proof is not None else str(status),
+                    tactics=tuple(ctx.proof or ()),
+                    logprob=tree[ctx.proof_node]["logprob"] if ctx.proof_node is not None else 0.0,
+                    seconds=time.perf_counter() - t0,
+                )
+            )
+        stats.nodes = tree.graph.number_of_nodes()
+        stats.edges = tree.graph.number_of_edges()
+        stats.seconds_total = time.perf_counter() - t0
+        return SearchResult(
+            theorem=theorem,
+            status=status,
+            reason=reason,
+            proof=ctx.proof,
+            tree=tree,
+            stats=stats,
+            attempts=ctx.attempts,
+            verification=ctx.verification,
+            verifications=ctx.verifications,
+        )

@@ -1,0 +1,248 @@
+"""pass@N rollouts against the real coqtop: the memo table leaves the
+distribution of outcomes unchanged (statistically, and path by path for a
+fixed seed) while saving proof-assistant calls; a timeout mid-rollout; the
+depth cap; budgets; every rollout recorded as an attempt."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import pytest
+
+from lean_env.environment import open_environment
+from lean_env.types import ProofFinished, ProofState, TacticError
+from search.budget import Budget
+from search.config import SearchConfig
+from search.generator import Candidate, FixedTacticGenerator
+from search.tree import Status
+from search.tree_search import TreeSearch
+
+SOURCE = """\
+Theorem and_intro : forall A B : Prop, A -> B -> A /\\ B.
+Proof. Admitted.
+"""
+LOOP = "do 1000000000 (idtac; idtac)"
+PROBS = {"intros": 0.5, "split": 0.25, "assumption": 0.25}
+
+
+def policy(seed: int) -> FixedTacticGenerator:
+    return FixedTacticGenerator(
+        tactics=tuple(PROBS),
+        per_name=(),
+        scores={t: math.log(p) for t, p in PROBS.items()},
+        seed=seed,
+    )
+
+
+def rollouts(**kwargs) -> TreeSearch:
+    return TreeSearch(SearchConfig(strategy="rollouts", **kwargs))
+
+
+class Script:
+    """A scripted policy: hands out the given tactics in order, one per state."""
+
+    def __init__(self, tactics: Sequence[str]) -> None:
+        self.tactics = list(tactics)
+
+    def generate(self, states: Sequence[str], k: int, **kw) -> list[list[Candidate]]:
+        return [[Candidate(self.tactics.pop(0), -1.0)] if self.tactics else [] for _ in states]
+
+
+@pytest.fixture
+def theorem(coq_file):
+    return coq_file(SOURCE)["and_intro"].theorem
+
+
+def exact_outcome_distribution(theorem, max_depth: int) -> dict[tuple[str, int], float]:
+    """P(outcome, steps) of one independent rollout under PROBS, from the
+    transition system explored in the real coqtop (goal text -> result of each
+    tactic) and dynamic programming over the steps."""
+    transitions: dict[str, dict[str, str]] = {}
+    with open_environment(theorem) as env:
+        frontier = [env.initial_state]
+        while frontier:
+            state = frontier.pop()
+            if state.goals in transitions:
+                continue
+            transitions[state.goals] = {}
+            for tactic in PROBS:
+                result = env.run_tactic(state, tactic)
+                if isinstance(result, ProofState):
+                    transitions[state.goals][tactic] = result.goals
+                    frontier.append(result)
+                else:
+                    assert isinstance(result, ProofFinished | TacticError), result
+                    transitions[state.goals][tactic] = (
+                        "proved" if isinstance(result, ProofFinished) else "error"
+                    )
+        root = env.initial_state.goals
+    out: Counter[tuple[str, int]] = Counter()
+    mass = {root: 1.0}
+    for step in range(1, max_depth + 1):
+        nxt: Counter[str] = Counter()
+        for goals, p in mass.items():
+            for tactic, q in PROBS.items():
+                target = transitions[goals][tactic]
+                if target in ("proved", "error"):
+                    out[(target, step)] += p * q
+                else:
+                    nxt[target] += p * q
+        mass = dict(nxt)
+    out[("depth", max_depth)] += sum(mass.values())
+    return dict(out)
+
+
+def chi2_critical(dof: int, z: float = 3.09) -> float:
+    """Wilson-Hilferty approximation of the chi-square quantile (z = 3.09: p = 0.001)."""
+    a = 2 / (9 * dof)
+    return dof * (1 - a + z * math.sqrt(a)) ** 3
+
+
+def test_memo_rollouts_follow_the_exact_outcome_distribution(theorem) -> None:
+    n, depth = 3000, 12
+    expected = exact_outcome_distribution(theorem, depth)
+    assert sum(expected.values()) == pytest.approx(1.0)
+    result = rollouts().search(
+        theorem,
+        open_environment,
+        policy(seed=11),
+        Budget(wall_clock=300, max_passes=n, max_depth=depth),
+    )
+    assert len(result.attempts) == n and [a.index for a in result.attempts] == list(range(n))
+    seen = Counter((a.outcome, a.steps) for a in result.attempts)
+    assert set(seen) <= set(expected)
+    # Pool the rare categories so every bin expects at least 5.
+    bins: list[tuple[float, int]] = []
+    rest_e, rest_o = 0.0, 0
+    for key, p in sorted(expected.items(), key=lambda kv: -kv[1]):
+        if n * p >= 5:
+            bins.append((n * p, seen[key]))
+        else:
+            rest_e, rest_o = rest_e + n * p, rest_o + seen[key]
+    if rest_e > 0:
+        bins.append((rest_e, rest_o))
+    chi2 = sum((o - e) ** 2 / e for e, o in bins)
+    assert len(bins) >= 5
+    assert chi2 < chi2_critical(len(bins) - 1), (chi2, bins)
+    # ...while the proof assistant ran each (state, tactic) pair at most once.
+    assert result.stats.tactic_calls <= 3 * len(
+        {d["goals"] for _, d in result.tree.graph.nodes(data=True) if d["goals"]}
+    )
+    assert result.stats.memo_hits + result.stats.tactic_calls == sum(
+        a.steps for a in result.attempts
+    )
+    assert result.status is Status.PROVED and result.verification.ok
+    result.tree.check_invariants()
+
+
+def test_memo_gives_the_same_rollouts_as_naive_for_a_seed(theorem) -> None:
+    budget = Budget(wall_clock=300, max_passes=100, max_depth=8)
+    memo = rollouts().search(theorem, open_environment, policy(seed=5), budget)
+    naive = rollouts(memo=False).search(theorem, open_environment, policy(seed=5), budget)
+    key = [(a.tactics, a.outcome) for a in memo.attempts]
+    assert key == [(a.tactics, a.outcome) for a in naive.attempts]
+    assert naive.stats.tactic_calls == sum(a.steps for a in naive.attempts)
+    assert naive.stats.memo_hits == 0 and len(naive.tree) == 1
+    assert memo.stats.tactic_calls < naive.stats.tactic_calls / 10
+    assert {a.outcome for a in memo.attempts} >= {"proved", "error"}
+    # Naive re-checks each successful rollout's own path: all passed.
+    assert all(v.ok for v in naive.verifications.values())
+    assert {a.tactics for a in naive.attempts if a.success} == set(naive.verifications)
+
+
+def test_timeout_in_the_middle_of_a_rollout(theorem) -> None:
+    script = Script(["intros", LOOP, "intros", LOOP, "split", "assumption", "assumption"])
+    budget = Budget(wall_clock=60, max_passes=3, tactic_timeout=1.0)
+    result = rollouts().search(theorem, open_environment, script, budget)
+    assert [a.outcome for a in result.attempts] == ["timeout", "timeout", "proved"]
+    assert result.attempts[0].tactics == ("intros", LOOP)
+    assert (
+        result.attempts[0].seconds >= 1.0 > result.attempts[1].seconds
+    )  # the second: from the memo
+    assert result.stats.tactic_calls == 2 + 0 + 3 and result.stats.memo_hits == 2
+    assert result.status is Status.PROVED  # the environment went on after the timeout
+    result.tree.check_invariants()
+
+
+def test_no_op_steps_continue_until_the_depth_cap(theorem) -> None:
+    gen = FixedTacticGenerator(tactics=("idtac",), per_name=())
+    memo = rollouts().search(theorem, open_environment, gen, Budget(max_passes=4, max_depth=5))
+    assert [(a.outcome, a.steps) for a in memo.attempts] == [("depth", 5)] * 4
+    assert memo.stats.tactic_calls == 1 and memo.status is Status.FAILED
+    naive = rollouts(memo=False).search(
+        theorem, open_environment, gen, Budget(max_passes=4, max_depth=5)
+    )
+    assert naive.stats.tactic_calls == 20
+
+
+def test_last_step_proof_counts_and_the_budget_cuts_the_rest(theorem) -> None:
+    """Four rollouts in lockstep; the clock reads the real environment's call
+    counter, and the deadline passes while the fifth call, rollout 0's
+    proving tactic, runs. Calls: round 1 split, intros (then two memo hits);
+    round 2 assumption, intros (a no-op, then memo); round 3 assumption."""
+    script = Script(
+        ["split"]
+        + ["intros"] * 3
+        + ["assumption"]
+        + ["intros"] * 3
+        + ["assumption"]
+        + ["intros"] * 3
+    )
+    with open_environment(theorem) as env:
+        start = env.tactic_calls
+        search = TreeSearch(SearchConfig(strategy="rollouts", batch_size=4),
+                            now=lambda: 0.0 if env.tactic_calls - start < 5 else 99.0)  # fmt: skip
+        result = search.search(theorem, env, script, Budget(wall_clock=10, max_passes=8))
+    assert result.stats.tactic_calls == 5
+    assert result.status is Status.PROVED and result.proof == ["split", "assumption", "assumption"]
+    assert [a.outcome for a in result.attempts] == ["proved", "budget", "budget", "budget"]
+    assert [a.steps for a in result.attempts] == [3, 2, 2, 2]
+
+
+def test_budget_spent_before_any_proof_is_open(theorem) -> None:
+    with open_environment(theorem) as env:
+        start = env.tactic_calls
+        search = TreeSearch(
+            SearchConfig(strategy="rollouts"),
+            now=lambda: 0.0 if env.tactic_calls - start < 1 else 99.0,
+        )
+        result = search.search(
+            theorem, env, Script(["intros", "intros", "split"]), Budget(wall_clock=10, max_passes=5)
+        )
+    assert result.status is Status.OPEN and "budget" in result.reason
+    assert [a.outcome for a in result.attempts] == ["budget"]
+
+
+def test_stop_on_proof(theorem) -> None:
+    script = Script(["assumption", "split", "assumption", "assumption", "intros"])
+    result = rollouts(stop_on_proof=True).search(
+        theorem, open_environment, script, Budget(max_passes=10)
+    )
+    assert [a.outcome for a in result.attempts] == ["error", "proved"]
+    assert result.status is Status.PROVED
+
+
+def test_rollout_whose_proof_fails_the_recheck_is_not_a_success(coq_file) -> None:
+    theorem = coq_file("Theorem refl_all : forall n : nat, n = n.\nProof. Admitted.\n")[
+        "refl_all"
+    ].theorem
+    script = Script(["fix g 1", "exact g", "fix g 1", "exact g", "intros", "reflexivity"])
+    result = rollouts().search(theorem, open_environment, script, Budget(max_passes=3))
+    assert [(a.outcome, a.success) for a in result.attempts] == [
+        ("verify_failed", False),
+        ("verify_failed", False),
+        ("proved", True),
+    ]
+    assert result.stats.verify_calls == 2  # the rejected proof is re-checked once
+    assert result.proof == ["intros", "reflexivity"]
+
+
+def test_all_rollouts_failing_is_failed(theorem) -> None:
+    result = rollouts().search(
+        theorem, open_environment, Script(["assumption"] * 3), Budget(max_passes=3)
+    )
+    assert result.status is Status.FAILED and [a.outcome for a in result.attempts] == ["error"] * 3
+    empty = rollouts().search(theorem, open_environment, Script([]), Budget(max_passes=2))
+    assert [a.outcome for a in empty.attempts] == ["no_candidates"] * 2

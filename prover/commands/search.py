@@ -26,7 +26,7 @@ from search.db import SearchDB
 from search.generator import FixedTacticGenerator, TacticGenerator
 from search.runner import Job, run_jobs
 
-GENERATORS = ("symbolic",)
+GENERATORS = ("symbolic", "model:DIR")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +79,20 @@ def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
     the runner reseeds it per theorem)."""
     if spec == "symbolic":
         return FixedTacticGenerator(seed=seed)
+    if spec.startswith("model:"):
+        return load_model_generator(spec.removeprefix("model:"), seed)
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")
+
+
+def load_model_generator(path: str, seed: int) -> TacticGenerator:
+    """A model directory written by ``dco train`` (or any HF causal LM dir) as a
+    policy; torch and transformers are imported only when one is used."""
+    import torch
+
+    from training.generator import ModelTacticGenerator
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return ModelTacticGenerator.from_pretrained(path, device=device, seed=seed)
 
 
 def _select(args: argparse.Namespace) -> list[Job]:

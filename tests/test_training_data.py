@@ -1,0 +1,199 @@
+"""Prompt format, tokenizer, units and batches of the training package.
+
+Also the home of the tiny benchmark the other training tests use: four real
+Coq lemmas (their (state, tactic) steps as coqtop 8.16 prints them), written
+to a benchmark directory with benchmarks.format.write_benchmark.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from benchmarks.format import Benchmark, BenchmarkTheorem, Step, write_benchmark
+from benchmarks.loader import load_benchmark
+from lean_env.coq.source import parse_declarations
+from lean_env.errors import UserError
+from training.data import (
+    IGNORE,
+    SEPARATOR,
+    PromptFormat,
+    build_units,
+    collate,
+    corpus_texts,
+    encode_prompt,
+    encode_tactic,
+    normalize_tactic,
+    pad_id,
+)
+from training.model import ModelConfig, build_model
+from training.scoring import row_logprobs, unit_sums
+from training.tokenizer import train_tokenizer
+
+SOURCE = """Require Import Arith Lia List.
+
+Lemma add_zero_r : forall n : nat, n + 0 = n.
+Proof.
+  intros n. induction n as [| n IH].
+  - reflexivity.
+  - simpl. rewrite IH. reflexivity.
+Qed.
+
+Lemma double_plus : forall n : nat, 2 * n = n + n.
+Proof. intros n. lia. Qed.
+
+Lemma app_nil_r' : forall (A : Type) (l : list A), l ++ nil = l.
+Proof. intros A l. induction l as [| x l IH]; simpl. reflexivity. rewrite IH. reflexivity. Qed.
+
+Lemma and_swap : forall P Q : Prop, P /\\ Q -> Q /\\ P.
+Proof. intros P Q H. destruct H as [HP HQ]. split. assumption. assumption. Qed.
+"""
+
+G = "  ============================\n"
+PROOFS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "add_zero_r": ("train", [
+        (f"1 goal\n  \n{G}  forall n : nat, n + 0 = n", "intros n"),
+        (f"1 goal\n  \n  n : nat\n{G}  n + 0 = n", "induction n as [| n IH]"),
+        (f"2 goals\n  \n{G}  0 + 0 = 0\n\ngoal 2 is:\n S n + 0 = S n", "-"),
+        (f"1 goal\n  \n{G}  0 + 0 = 0", "reflexivity"),
+        ("1 goal\n\ngoal 1 is:\n S n + 0 = S n", "-"),
+        (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S n + 0 = S n", "simpl"),
+        (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S (n + 0) = S n", "rewrite IH"),
+        (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S n = S n", "reflexivity"),
+    ]),
+    "double_plus": ("train", [
+        (f"1 goal\n  \n{G}  forall n : nat, 2 * n = n + n", "intros n"),
+        (f"1 goal\n  \n  n : nat\n{G}  2 * n = n + n", "lia"),
+    ]),
+    "app_nil_r'": ("train", [
+        (f"1 goal\n  \n{G}  forall (A : Type) (l : list A), l ++ nil = l", "intros A l"),
+        (f"1 goal\n  \n  A : Type\n  l : list A\n{G}  l ++ nil = l", "induction l as [| x l IH]; simpl"),
+        (f"2 goals\n  \n  A : Type\n{G}  nil = nil\n\ngoal 2 is:\n x :: l ++ nil = x :: l", "reflexivity"),
+        (f"1 goal\n  \n  A : Type\n  x : A\n  l : list A\n  IH : l ++ nil = l\n{G}  x :: l ++ nil = x :: l", "rewrite IH"),
+        (f"1 goal\n  \n  A : Type\n  x : A\n  l : list A\n  IH : l ++ nil = l\n{G}  x :: l = x :: l", "reflexivity"),
+    ]),
+    "and_swap": ("val", [
+        (f"1 goal\n  \n{G}  forall P Q : Prop, P /\\ Q -> Q /\\ P", "intros P Q H"),
+        (f"1 goal\n  \n  P, Q : Prop\n  H : P /\\ Q\n{G}  Q /\\ P", "destruct H as [HP HQ]"),
+        (f"1 goal\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  Q /\\ P", "split"),
+        (f"2 goals\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  Q\n\ngoal 2 is:\n P", "assumption"),
+        (f"1 goal\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  P", "assumption"),
+    ]),
+}  # fmt: skip
+
+
+def make_benchmark(directory: Path) -> Path:
+    """Write the tiny benchmark (and its Coq file, so that theorems can be
+    opened in coqtop) under ``directory``; returns the benchmark directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    source = directory / "Small.v"
+    source.write_text(SOURCE, encoding="utf-8")
+    decls = {d.theorem.short_name: d for d in parse_declarations(source)}
+    theorems, steps = [], []
+    for i, (name, (split, proof)) in enumerate(PROOFS.items()):
+        theorems.append(BenchmarkTheorem(i, decls[name].theorem, split, tuple(t for _, t in proof)))
+        steps.extend(Step(i, j, state, tactic, split) for j, (state, tactic) in enumerate(proof))
+    bench = directory / "bench"
+    write_benchmark(bench, Benchmark("tiny", theorems, steps, {"library": "tiny"}))
+    return bench
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_benchmark(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def tokenizer(bench: Path):
+    return train_tokenizer(corpus_texts(load_benchmark(str(bench)).steps("train")), 512)
+
+
+def test_benchmark_round_trips(bench: Path) -> None:
+    b = load_benchmark(str(bench))
+    assert len(list(b.steps("train"))) == 15 and len(list(b.steps("val"))) == 5
+    assert b.theorems("val")[0].theorem.short_name == "and_swap"
+
+
+def test_tokenizer_is_byte_level_and_separator_is_one_token(tokenizer) -> None:
+    text = "forall x : ℕ, x ≤ x ∧ ⊤  (* odd\twhitespace *)"
+    ids = tokenizer.encode(text, add_special_tokens=False)
+    assert tokenizer.decode(ids) == text  # no unknown tokens, exact round trip
+    assert tokenizer.encode(SEPARATOR, add_special_tokens=False) == [
+        tokenizer.convert_tokens_to_ids(SEPARATOR)
+    ]
+    assert tokenizer.eos_token_id is not None and tokenizer.pad_token_id != tokenizer.eos_token_id
+
+
+def test_prompt_keeps_the_head_and_ends_with_the_separator(tokenizer) -> None:
+    fmt = PromptFormat(max_prompt_tokens=12)
+    state = PROOFS["add_zero_r"][1][5][0]
+    full = tokenizer.encode(state, add_special_tokens=False)
+    ids = encode_prompt(tokenizer, state, fmt)
+    sep = tokenizer.convert_tokens_to_ids(SEPARATOR)
+    assert len(full) > 11 and len(ids) == 12
+    assert ids[:11] == full[:11] and ids[-1] == sep
+
+
+def test_tactic_target_ends_with_eos_and_long_tactics_are_skipped(tokenizer) -> None:
+    fmt = PromptFormat(max_tactic_tokens=4)
+    target = encode_tactic(tokenizer, "lia", fmt)
+    assert target is not None and target[-1] == tokenizer.eos_token_id
+    assert tokenizer.decode(target[:-1]) == "lia"
+    assert encode_tactic(tokenizer, "induction l as [| x l IH]; simpl", fmt) is None
+
+
+def test_units_group_proofs_in_step_order(bench: Path, tokenizer) -> None:
+    steps = list(load_benchmark(str(bench)).steps("train"))
+    fmt = PromptFormat()
+    per_step = build_units(steps, tokenizer, fmt)
+    per_proof = build_units(reversed(steps), tokenizer, fmt, by_proof=True)
+    assert len(per_step.units) == 15 and len(per_proof.units) == 3
+    add = next(u for u in per_proof.units if u.tactics[0] == "intros n" and len(u.rows) == 8)
+    assert add.tactics == tuple(t for _, t in PROOFS["add_zero_r"][1])
+    short = build_units(steps, tokenizer, PromptFormat(max_tactic_tokens=3))
+    assert short.skipped_steps > 0 and len(short.units) == 15 - short.skipped_steps
+
+
+def test_normalize_tactic() -> None:
+    assert normalize_tactic("  rewrite   IH .") == "rewrite IH"
+    assert normalize_tactic("induction n\n as [| n IH]") == "induction n as [| n IH]"
+
+
+def test_batch_scores_only_targets_and_padding_changes_nothing(bench: Path, tokenizer) -> None:
+    """The log-prob of a row in a padded batch equals that of the same
+    sequence alone, computed by hand from the model's full logits."""
+    steps = list(load_benchmark(str(bench)).steps("train"))
+    units = build_units(steps, tokenizer, PromptFormat()).units
+    model = build_model(ModelConfig(hidden=32, layers=2, heads=2, mlp=64), tokenizer, 512, 0).eval()
+    batch = collate(units, pad_id(tokenizer))
+    # Prompts are left-padded to one column, targets follow it.
+    width_p = max(len(u.rows[0].prompt) for u in units)
+    for i, u in enumerate(units):
+        row = u.rows[0]
+        assert batch.input_ids[i, width_p - len(row.prompt) : width_p].tolist() == list(row.prompt)
+        scored = batch.labels[i][batch.labels[i] != IGNORE].tolist()
+        assert scored == list(row.target)
+    with torch.no_grad():
+        got, ntok = row_logprobs(model, batch)
+        for i, u in enumerate(units):
+            row = u.rows[0]
+            ids = torch.tensor([list(row.prompt) + list(row.target)])
+            logp = torch.log_softmax(model(input_ids=ids).logits[0].float(), dim=-1)
+            start = len(row.prompt)
+            want = sum(float(logp[start - 1 + j, t]) for j, t in enumerate(row.target))
+            assert got[i].item() == pytest.approx(want, abs=1e-4)
+            assert int(ntok[i]) == len(row.target)
+    proofs = build_units(steps, tokenizer, PromptFormat(), by_proof=True).units
+    pb = collate(proofs, pad_id(tokenizer))
+    with torch.no_grad():
+        per_row, _ = row_logprobs(model, pb)
+        per_proof = unit_sums(per_row, pb)
+    assert per_proof.shape == (3,)
+    assert float(per_proof.sum()) == pytest.approx(float(got.sum()), abs=1e-3)
+
+
+def test_bad_prompt_format_is_a_user_error() -> None:
+    with pytest.raises(UserError):
+        PromptFormat(max_tactic_tokens=0)

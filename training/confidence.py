@@ -1,0 +1,128 @@
+"""Max-confidence probes and next-tactic accuracy (the paper's Figure 1 quantity).
+
+The max confidence of a model on a state is the probability of its greedy
+tactic (EOS included). CE training drives it towards 1 on the training data;
+DCO limits it. On a proof, it is the probability of the greedy proof: the
+product of the greedy tactics' probabilities along a greedy rollout in the
+proof assistant (see :func:`greedy_proof`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lean_env.environment import Environment
+from lean_env.types import ProofFinished, ProofState
+
+from .data import PromptFormat, encode_prompt, eos_id, normalize_tactic, pad_id
+from .sampling import decode
+
+HISTOGRAM_BINS = 10  # equal-width bins of [0, 1]
+
+
+@dataclass(frozen=True)
+class Greedy:
+    tactic: str
+    logprob: float
+    finished: bool  # False: cut at the length limit (then never correct)
+
+    @property
+    def confidence(self) -> float:
+        return math.exp(self.logprob)
+
+
+def greedy_tactics(
+    model: Any, tokenizer: Any, fmt: PromptFormat, states: Sequence[str], batch_size: int = 64
+) -> list[Greedy]:
+    out: list[Greedy] = []
+    for start in range(0, len(states), batch_size):
+        prompts = [encode_prompt(tokenizer, s, fmt) for s in states[start : start + batch_size]]
+        d = decode(
+            model, prompts, eos=eos_id(tokenizer), pad=pad_id(tokenizer),
+            max_new_tokens=fmt.max_tactic_tokens + 1, greedy=True,
+        )  # fmt: skip
+        for tokens, lp, ok in zip(d.tokens, d.logprobs, d.finished, strict=True):
+            text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
+            out.append(Greedy(text, lp, ok))
+    return out
+
+
+def summarize(confidences: Sequence[float]) -> dict[str, Any]:
+    """Mean, quantiles and a 10-bin histogram of confidences in [0, 1]."""
+    if not confidences:
+        return {"n": 0}
+    xs = sorted(confidences)
+    q = statistics.quantiles(xs, n=20, method="inclusive") if len(xs) > 1 else [xs[0]] * 19
+    hist = [0] * HISTOGRAM_BINS
+    for x in xs:
+        hist[min(int(x * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
+    return {
+        "n": len(xs),
+        "mean": statistics.fmean(xs),
+        "p10": q[1], "p25": q[4], "median": statistics.median(xs), "p75": q[14], "p90": q[17],
+        "histogram": hist,
+    }  # fmt: skip
+
+
+def evaluate_steps(
+    model: Any,
+    tokenizer: Any,
+    fmt: PromptFormat,
+    steps: Sequence[Any],
+    batch_size: int = 64,
+) -> dict[str, Any]:
+    """Next-tactic accuracy (greedy tactic == human tactic, whitespace
+    normalised) and the max-confidence distribution over ``steps``."""
+    was_training = model.training
+    model.eval()
+    try:
+        preds = greedy_tactics(model, tokenizer, fmt, [s.state for s in steps], batch_size)
+    finally:
+        model.train(was_training)
+    hits = [
+        p.finished and normalize_tactic(p.tactic) == normalize_tactic(s.tactic)
+        for p, s in zip(preds, steps, strict=True)
+    ]
+    return {
+        "steps": len(steps),
+        "accuracy": sum(hits) / len(hits) if hits else 0.0,
+        "max_confidence": summarize([p.confidence for p in preds]),
+    }
+
+
+@dataclass(frozen=True)
+class GreedyProof:
+    tactics: tuple[str, ...]
+    logprob: float
+    outcome: str  # finished (not yet re-checked) | error | cut (no EOS) | depth
+
+    @property
+    def confidence(self) -> float:
+        return math.exp(self.logprob)
+
+
+def greedy_proof(
+    model: Any, tokenizer: Any, fmt: PromptFormat, env: Environment, max_depth: int = 50
+) -> GreedyProof:
+    """Follow the greedy tactic from the root until the proof is finished, a
+    tactic fails, or ``max_depth``; the proof's probability is the product of
+    the greedy tactics' probabilities (as far as the rollout went)."""
+    state: Any = env.initial_state
+    tactics: list[str] = []
+    logprob = 0.0
+    for _ in range(max_depth):
+        (g,) = greedy_tactics(model, tokenizer, fmt, [state.goals], 1)
+        logprob += g.logprob
+        if not g.finished:
+            return GreedyProof(tuple(tactics), logprob, "cut")
+        tactics.append(g.tactic)
+        state = env.run_tactic(state, g.tactic)
+        if isinstance(state, ProofFinished):
+            return GreedyProof(tuple(tactics), logprob, "finished")
+        if not isinstance(state, ProofState):
+            return GreedyProof(tuple(tactics), logprob, "error")
+    return GreedyProof(tuple(tactics), logprob, "depth")

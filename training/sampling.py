@@ -1,0 +1,157 @@
+"""Batched decoding of tactics with a KV cache: greedy, or sampling with a
+temperature and an optional top-k filter.
+
+Every prompt is run through the model once; its cache is then repeated for
+the ``samples`` draws, and rows that have emitted EOS are dropped from the
+batch as they finish, so a batch of 16 states x 64 samples costs 16 prompt
+passes plus one cached step per row per token. The log-probability of
+a row is its sum of token log-probs under the model itself (temperature 1,
+no filter), EOS included: the quantity search ranks candidates by, whatever
+distribution they were drawn from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .data import PromptFormat, encode_prompt, eos_id, pad_id, positions
+from .scoring import keep_logits
+
+# Finished rows are dropped from the batch (and its KV cache) once at most
+# this fraction of it is live: compacting at every step copies the cache at
+# every step, never compacting decodes dead rows to the end.
+COMPACT_AT = 0.8
+
+
+@dataclass
+class Decoded:
+    # One row per draw, prompt-major (prompt i's draws are rows i*s .. i*s+s-1).
+    tokens: list[list[int]]  # without the EOS
+    logprobs: list[float]  # sum of log p of the tokens and the EOS
+    finished: list[bool]  # ended with EOS (False: cut at max_new_tokens)
+
+
+def model_device(model: Any) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _pick(
+    logits: torch.Tensor,
+    greedy: bool,
+    temperature: float,
+    top_k: int | None,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    if greedy:
+        return logits.argmax(dim=-1)
+    scores = logits / temperature
+    if top_k is not None and top_k < scores.shape[-1]:
+        kth = torch.topk(scores, top_k, dim=-1).values[:, -1:]
+        scores = scores.masked_fill(scores < kth, float("-inf"))
+    probs = torch.softmax(scores, dim=-1)
+    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+
+@torch.no_grad()
+def decode(
+    model: Any,
+    prompts: Sequence[Sequence[int]],
+    *,
+    eos: int,
+    pad: int,
+    max_new_tokens: int,
+    samples: int = 1,
+    greedy: bool = False,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    generator: torch.Generator | None = None,
+) -> Decoded:
+    if not greedy and temperature <= 0:
+        raise ValueError(f"sampling needs temperature > 0, got {temperature}")
+    if samples < 1 or max_new_tokens < 1:
+        raise ValueError("samples and max_new_tokens must be >= 1")
+    device = model_device(model)
+    n, width = len(prompts), max(len(p) for p in prompts)
+    ids = torch.full((n, width), pad, dtype=torch.long)
+    mask = torch.zeros((n, width), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        ids[i, width - len(p) :] = torch.tensor(list(p), dtype=torch.long)
+        mask[i, width - len(p) :] = 1
+    ids, mask = ids.to(device), mask.to(device)
+    out = model(
+        input_ids=ids,
+        attention_mask=mask,
+        position_ids=positions(mask),
+        use_cache=True,
+        **keep_logits(model, 1),
+    )
+    cache, logits = out.past_key_values, out.logits[:, -1].float()
+    next_pos = mask.sum(dim=1)
+    if samples > 1:
+        cache.batch_repeat_interleave(samples)
+        logits = logits.repeat_interleave(samples, dim=0)
+        mask = mask.repeat_interleave(samples, dim=0)
+        next_pos = next_pos.repeat_interleave(samples, dim=0)
+    rows = n * samples
+    active = torch.arange(rows, device=device)  # the global row of each live batch row
+    tokens: list[list[int]] = [[] for _ in range(rows)]
+    logprob = torch.zeros(rows, dtype=torch.float64, device=device)
+    finished = torch.zeros(rows, dtype=torch.bool, device=device)
+    for step in range(max_new_tokens):
+        lp = torch.log_softmax(logits, dim=-1)
+        nxt = _pick(logits, greedy, temperature, top_k, generator)
+        was_live = ~finished[active]
+        logprob[active] += torch.where(was_live, lp.gather(1, nxt[:, None])[:, 0].double(), 0.0)
+        done = (nxt == eos) & was_live
+        for row, tok, ok in zip(active.tolist(), nxt.tolist(), was_live.tolist(), strict=True):
+            if ok and tok != eos:
+                tokens[row].append(tok)
+        finished[active[done]] = True
+        if bool(finished.all()) or step == max_new_tokens - 1:
+            break
+        live = ~finished[active]
+        # until compacted, finished rows decode on and are ignored
+        if int(live.sum()) <= COMPACT_AT * len(active):
+            keep = live.nonzero()[:, 0]
+            cache.batch_select_indices(keep)
+            active, mask, next_pos, nxt = active[keep], mask[keep], next_pos[keep], nxt[keep]
+        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+        out = model(
+            input_ids=nxt[:, None],
+            attention_mask=mask,
+            position_ids=next_pos[:, None],
+            past_key_values=cache,
+            use_cache=True,
+        )
+        cache, logits = out.past_key_values, out.logits[:, -1].float()
+        next_pos = next_pos + 1
+    return Decoded(tokens, logprob.tolist(), finished.tolist())
+
+
+def text_sampler(
+    tokenizer: Any, fmt: PromptFormat, max_rows: int = 512
+) -> Callable[[Any, Sequence[str], int], list[list[str]]]:
+    """``sample(model, states, k) -> k sampled tactic texts per state`` (all
+    draws, duplicates kept: the Monte Carlo estimate of DCOa counts them)."""
+
+    def sample(model: Any, states: Sequence[str], k: int) -> list[list[str]]:
+        out: list[list[str]] = []
+        per_chunk = max(1, max_rows // k)
+        for start in range(0, len(states), per_chunk):
+            prompts = [encode_prompt(tokenizer, s, fmt) for s in states[start : start + per_chunk]]
+            d = decode(
+                model, prompts, eos=eos_id(tokenizer), pad=pad_id(tokenizer),
+                max_new_tokens=fmt.max_tactic_tokens + 1, samples=k,
+            )  # fmt: skip
+            texts = [
+                tokenizer.decode(t, skip_special_tokens=True).strip() if ok else ""
+                for t, ok in zip(d.tokens, d.finished, strict=True)
+            ]
+            out.extend(texts[i * k : (i + 1) * k] for i in range(len(prompts)))
+        return out
+
+    return sample

@@ -92,9 +92,19 @@ class Benchmark:
         return (s for s in self.step_list if split is None or s.split == split)
 
     def by_name(self, name: str) -> BenchmarkTheorem:
+        """The theorem with this full name, else the one whose short name or
+        dotted suffix (``Nat.add_0_r``) it is; an ambiguous name is an error."""
         for t in self.theorem_list:
-            if name in (t.theorem.name, t.theorem.short_name):
+            if t.theorem.name == name:
                 return t
+        matches = [t for t in self.theorem_list
+                   if t.theorem.short_name == name or t.theorem.name.endswith("." + name)]  # fmt: skip
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            options = ", ".join(t.theorem.name for t in matches[:3]) + (", ..." if len(matches) > 3 else "")
+            raise UserError(f"theorem name {name!r} is ambiguous in benchmark {self.name!r} "
+                            f"({len(matches)} theorems: {options}); give the full name")  # fmt: skip
         raise UserError(f"theorem {name!r} is not in benchmark {self.name!r}")
 
 

@@ -14,6 +14,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Sequence
+from typing import NoReturn
 
 from lean_env.errors import EnvironmentError_, UserError
 
@@ -31,6 +32,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("prover.commands.report", "regenerate benchmarks/REPORT.md"),
     "demo": ("prover.commands.demo", "the README's main job"),
 }
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad flags are one line and exit 2 like every other bad input, not
+    argparse's usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message} (see {self.prog} --help)")
 
 
 def _available() -> dict[str, tuple[str, str]]:
@@ -70,7 +79,7 @@ def apply_config(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argpar
 
 def _run(name: str, argv: Sequence[str], prog: str) -> int:
     module = importlib.import_module(COMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=prog, description=COMMANDS[name][1])
+    parser = _Parser(prog=prog, description=COMMANDS[name][1])
     parser.add_argument(
         "--config", metavar="FILE.toml", help="defaults for these flags from a TOML file"
     )

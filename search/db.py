@@ -30,15 +30,24 @@ Each theorem's rows are written in one transaction, the ``theorems`` row
 among them, so a theorem is either entirely in the file or not at all. A run
 is identified by its config: starting a run whose config equals an earlier
 run's in the same file resumes that run, skipping the theorems it finished; a
-process killed with ``kill -9`` loses only the theorems in flight.
+process killed with ``kill -9`` loses only the theorems in flight. A process
+that writes a run first :meth:`~SearchDB.claim` s it: a second process that
+tries to write the same run at the same time is refused with a clear error
+(different runs may share a file and be written at once).
 Example queries: search/SCHEMA.md.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
+import sqlite3
 import subprocess
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,6 +97,9 @@ TABLES: dict[str, tuple[dict[str, type], list[str]]] = {
         ["run_id", "theorem", "idx"],
     ),
 }  # fmt: skip
+
+
+BUSY_TIMEOUT_MS = 60_000
 
 
 def _now() -> str:
@@ -194,16 +206,34 @@ class SearchDB:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._lock_fd: int | None = None
         if self.path.parent and not self.path.parent.exists():
             raise UserError(f"directory of {self.path} does not exist")
         try:
             self.db = sqlite_utils.Database(self.path)
-            self.db.enable_wal()
-            self._create()
+            # Another process writing a large proof tree holds the write lock
+            # for a moment: wait for it rather than fail.
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._enable_wal()
+            with self._immediate():  # two processes creating one file: one creates the tables
+                self._create()
         except Exception as exc:  # sqlite3.DatabaseError: not a database, locked ...
             if isinstance(exc, UserError):
                 raise
             raise UserError(f"cannot open {self.path} as a search database: {exc}") from None
+
+    def _enable_wal(self) -> None:
+        """Switch to WAL, waiting out another process that is switching the
+        same new file (SQLite answers "locked" there without waiting)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self.db.enable_wal()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _create(self) -> None:
         existing = set(self.db.table_names())
@@ -220,6 +250,9 @@ class SearchDB:
                 self.db[name].create(columns, pk=pk[0] if len(pk) == 1 else tuple(pk))
 
     def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases every claim of this process
+            self._lock_fd = None
         self.db.close()
 
     def __enter__(self) -> SearchDB:
@@ -237,12 +270,14 @@ class SearchDB:
     def open_run(self, config: dict[str, Any], total: int | None = None) -> tuple[int, bool]:
         """The run with this exact config (resumed: True), or a new one."""
         digest = config_hash(config)
-        rows = list(
-            self.db.query(
-                "SELECT id FROM runs WHERE config_hash = ? ORDER BY id DESC LIMIT 1", [digest]
+        with self._immediate():
+            # Look up and insert in one write transaction, so two processes
+            # starting the same new run at once get one run, not two.
+            rows = list(
+                self.db.query(
+                    "SELECT id FROM runs WHERE config_hash = ? ORDER BY id DESC LIMIT 1", [digest]
+                )
             )
-        )
-        with self.db.atomic():
             if rows:
                 run_id = rows[0]["id"]
                 self.db["runs"].update(run_id, {"ended_at": None, "total": total})
@@ -255,6 +290,34 @@ class SearchDB:
             )  # fmt: skip
             assert table.last_pk is not None
             return int(table.last_pk), False
+
+    @contextlib.contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """A transaction that takes the write lock at once (sqlite-utils'
+        own writes inside it become savepoints)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        self.db.execute("COMMIT")
+
+    def claim(self, run_id: int) -> None:
+        """Take this run for writing until :meth:`close` (or the process's
+        death, even by ``kill -9``): a POSIX record lock on byte ``run_id`` of
+        the sidecar file ``<db>.lock``. The lock lives outside the database
+        file because SQLite keeps its own POSIX locks there, and closing any
+        other descriptor of that file would drop them."""
+        if self._lock_fd is None:
+            self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.lockf(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, run_id)
+        except OSError:
+            raise UserError(
+                f"run {run_id} of {self.path} is being written by another process; "
+                "wait for it to finish (re-running then resumes), or use another --db"
+            ) from None
 
     def end_run(self, run_id: int) -> None:
         with self.db.atomic():

@@ -117,6 +117,10 @@ def _worker(
     store_tree: bool,
     seed: int,
 ) -> None:
+    from lean_env.coq.coqtop import _die_with_parent
+
+    # A kill -9 of the run must not leave its workers searching on their own.
+    _die_with_parent()
     environments = FileSessions()
     try:
         generator = generator_factory(index)

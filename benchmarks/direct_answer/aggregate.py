@@ -34,6 +34,13 @@ def _over(tables: Sequence[dict], get: Callable[[dict], float | None]) -> dict[s
     return _stat([get(t) for t in tables])
 
 
+def check_alike(results: Sequence[dict]) -> None:
+    """Only runs of the same shape (DCO Ns, epochs) can be averaged."""
+    shapes = {(tuple(r["config"]["dco_ns"]), r["config"]["finetune"]["epochs"]) for r in results}
+    if len(shapes) > 1:
+        raise UserError("the runs differ in DCO Ns or epochs; aggregate like with like")
+
+
 def aggregate(results: Sequence[dict]) -> dict[str, Any]:
     tables = [build_tables(r) for r in results]
     first = tables[0]
@@ -103,10 +110,9 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(json.loads(path.read_text(encoding="utf-8")))
             except json.JSONDecodeError as exc:
                 raise UserError(f"{path} is not valid JSON: {exc}") from exc
-        shapes = {(tuple(r["config"]["dco_ns"]), r["config"]["finetune"]["epochs"]) for r in results}
-        if len(shapes) > 1:
-            raise UserError("the runs differ in DCO Ns or epochs; aggregate like with like")
-        out = aggregate(results)
+        check_alike(results)
+        out = {"command": ["python", "-m", "benchmarks.direct_answer.aggregate",
+                           *(sys.argv[1:] if argv is None else argv)]} | aggregate(results)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -2,18 +2,20 @@
 
     python -m benchmarks.perf.coq_env [--repeats 200]
 
-Reports medians: environment start-up (coqtop start + context + statement),
-time per tactic along a chain, backtrack + tactic from an earlier state, and
-the same operations on a raw coqtop pipe, as ratios measured in one run.
+Reports the median and 95th percentile of: environment start-up (coqtop
+start + context + statement), time per tactic along a chain, backtrack +
+tactic from an earlier state, and the same operations on a raw coqtop pipe,
+with the ratios of the medians measured in one run.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from pathlib import Path
+from typing import Any
 
+from benchmarks.perf.record import distribution_ms
 from lean_env.coq.coqtop import Coqtop
 from lean_env.coq.environment import CoqEnvironment
 from lean_env.coq.source import find_declaration
@@ -22,14 +24,10 @@ from lean_env.types import ProofState
 EXAMPLE = Path(__file__).resolve().parents[2] / "prover" / "examples" / "Basics.v"
 
 
-def _median_ms(samples: list[float]) -> float:
-    return 1000 * statistics.median(samples)
-
-
-def measure(repeats: int) -> dict[str, float]:
+def measure(repeats: int = 200, startups: int = 10) -> dict[str, Any]:
     theorem = find_declaration(EXAMPLE, "add_zero_r").theorem
     starts = []
-    for _ in range(10):
+    for _ in range(startups):
         t0 = time.perf_counter()
         env = CoqEnvironment(theorem)
         starts.append(time.perf_counter() - t0)
@@ -66,27 +64,47 @@ def measure(repeats: int) -> dict[str, float]:
         raw.send("intros n.")
         raw_back.append(time.perf_counter() - t0)
     raw.close()
-    return {
-        "startup_ms": _median_ms(starts),
-        "tactic_ms": _median_ms(chain),
-        "backtrack_plus_tactic_ms": _median_ms(back),
-        "raw_tactic_ms": _median_ms(raw_chain),
-        "raw_backtrack_plus_tactic_ms": _median_ms(raw_back),
+    out: dict[str, Any] = {
+        "startup": distribution_ms(starts),
+        "tactic": distribution_ms(chain),
+        "backtrack_plus_tactic": distribution_ms(back),
+        "raw_tactic": distribution_ms(raw_chain),
+        "raw_backtrack_plus_tactic": distribution_ms(raw_back),
     }
+    out["tactic_ratio_to_raw"] = round(
+        out["tactic"]["median_ms"] / out["raw_tactic"]["median_ms"], 3
+    )
+    out["backtrack_ratio_to_raw"] = round(
+        out["backtrack_plus_tactic"]["median_ms"] / out["raw_backtrack_plus_tactic"]["median_ms"], 3
+    )
+    return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def report(r: dict[str, Any]) -> str:
+    def line(name: str, key: str, raw: str | None = None, ratio: str | None = None) -> str:
+        d = r[key]
+        text = f"{name:<28} median {d['median_ms']:8.3f} ms  p95 {d['p95_ms']:8.3f} ms"
+        if raw:
+            text += f"   raw coqtop {r[raw]['median_ms']:.3f} ms (p95 {r[raw]['p95_ms']:.3f})"
+            text += f"  ratio {r[ratio]:.2f}" if ratio else ""
+        return text
+
+    return "\n".join([
+        line("environment start-up", "startup"),
+        line("tactic along a chain", "tactic", "raw_tactic", "tactic_ratio_to_raw"),
+        line("backtrack + tactic", "backtrack_plus_tactic", "raw_backtrack_plus_tactic",
+             "backtrack_ratio_to_raw"),
+    ])  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=200)
-    args = parser.parse_args()
-    r = measure(args.repeats)
-    print(f"environment start-up (median of 10):   {r['startup_ms']:8.2f} ms")
-    print(f"tactic along a chain (median):         {r['tactic_ms']:8.3f} ms"
-          f"   raw coqtop {r['raw_tactic_ms']:.3f} ms  ratio {r['tactic_ms'] / r['raw_tactic_ms']:.2f}")
-    print(f"backtrack + tactic (median):           {r['backtrack_plus_tactic_ms']:8.3f} ms"
-          f"   raw coqtop {r['raw_backtrack_plus_tactic_ms']:.3f} ms"
-          f"  ratio {r['backtrack_plus_tactic_ms'] / r['raw_backtrack_plus_tactic_ms']:.2f}")
+    parser.add_argument("--startups", type=int, default=10)
+    args = parser.parse_args(argv)
+    print(report(measure(args.repeats, args.startups)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

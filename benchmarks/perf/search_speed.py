@@ -29,7 +29,9 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from benchmarks.perf.record import distribution_ms
 from lean_env.coq.source import parse_declarations
 from lean_env.types import Theorem
 from search.budget import Budget
@@ -128,6 +130,98 @@ def share_line(name: str, t: dict[str, float]) -> str:
     )
 
 
+def _with_share(t: dict[str, float]) -> dict[str, float]:
+    return t | {"search_code_share": t["seconds_search"] / (t["seconds_total"] or 1e-9)}
+
+
+def measure(
+    theorems: list[Theorem], budget_s: float, passes: list[int], tactic_timeout: float, seed: int
+) -> dict[str, Any]:
+    """Best-first and pass@N rollouts (with and, for the smallest N, without
+    the memo table) over ``theorems``; totals over the theorems."""
+    budget = Budget(wall_clock=budget_s, tactic_timeout=tactic_timeout)
+    best = run_all(theorems, SearchConfig(strategy=Strategy.BEST_FIRST), budget, seed)
+    out: dict[str, Any] = {"theorems": len(theorems), "best_first": _with_share(totals(best))}
+    t = out["best_first"]
+    t["expansions_per_s"] = t["expansions"] / (t["seconds_total"] or 1e-9)
+    t["nodes_per_s"] = t["nodes"] / (t["seconds_total"] or 1e-9)
+    t["tactics_per_s"] = t["tactic_calls"] / (t["seconds_total"] or 1e-9)
+
+    db_seconds = []
+    with (
+        tempfile.TemporaryDirectory(prefix="dco-search-speed-db-") as tmp,
+        SearchDB(Path(tmp) / "speed.sqlite") as db,
+    ):
+        run_id, _ = db.open_run({"benchmark": "search_speed"})
+        for result in best[0]:
+            t0 = time.perf_counter()
+            db.write(run_id, record_of(result))
+            db_seconds.append(time.perf_counter() - t0)
+    out["sqlite_write"] = distribution_ms(db_seconds) | {
+        "max_ms": round(1000 * max(db_seconds), 3),
+        "median_tree_nodes": statistics.median(r.stats.nodes for r in best[0]),
+        "share_of_search_wall": sum(db_seconds) / (t["seconds_total"] or 1e-9),
+    }
+
+    out["rollouts"] = {}
+    for n in sorted(passes):
+        rollout_budget = replace(budget, max_passes=n, wall_clock=max(budget_s, 600.0))
+        memo = _with_share(totals(
+            run_all(theorems, SearchConfig(strategy=Strategy.ROLLOUTS), rollout_budget, seed)
+        ))  # fmt: skip
+        # Naive independent rollouts would run every step the same rollouts take.
+        memo["naive_calls"] = memo["steps"]
+        memo["calls_saved"] = 1 - memo["tactic_calls"] / max(memo["steps"], 1)
+        if n == min(passes):
+            naive = totals(run_all(
+                theorems, SearchConfig(strategy=Strategy.ROLLOUTS, memo=False), rollout_budget, seed
+            ))  # fmt: skip
+            memo["naive_run"] = {k: naive[k] for k in ("tactic_calls", "seconds_total", "proved")}
+        out["rollouts"][str(n)] = memo
+    out["max_search_code_share"] = max(
+        [t["search_code_share"]] + [r["search_code_share"] for r in out["rollouts"].values()]
+    )
+    return out
+
+
+def report(r: dict[str, Any]) -> str:
+    t = r["best_first"]
+    lines = [
+        f"{r['theorems']} theorems, symbolic generator, real coqtop\n",
+        share_line("best-first", t),
+        f"{'':<22} {t['expansions_per_s']:.1f} expansions/s, {t['nodes_per_s']:.0f} nodes/s, "
+        f"{t['tactics_per_s']:.0f} tactics/s",
+    ]
+    w = r["sqlite_write"]
+    lines.append(
+        f"{'':<22} SQLite write per theorem: median {w['median_ms']:.1f} ms, "
+        f"max {w['max_ms']:.1f} ms (median tree {w['median_tree_nodes']:.0f} nodes); "
+        f"{100 * w['share_of_search_wall']:.2f}% of the search wall clock\n"
+    )
+    for n, memo in r["rollouts"].items():
+        lines.append(share_line(f"rollouts pass@{n}", memo))
+        line = (
+            f"{'':<22} proof-assistant calls: memo {memo['tactic_calls']:.0f} vs naive "
+            f"{memo['naive_calls']:.0f} ({memo['naive_calls'] / max(memo['tactic_calls'], 1):.1f}x "
+            f"fewer, {100 * memo['calls_saved']:.1f}% saved)"
+        )
+        if "naive_run" in memo:
+            naive = memo["naive_run"]
+            line += (
+                f"; naive run for real: {naive['tactic_calls']:.0f} calls, "
+                f"{naive['seconds_total']:.1f} s vs {memo['seconds_total']:.1f} s with the memo"
+            )
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def select_theorems(benchmark: str | None, sample: int, seed: int, directory: Path) -> list[Theorem]:
+    """A sample of the benchmark's test split, or the built-in mix."""
+    if benchmark:
+        return benchmark_theorems(benchmark, sample, seed)
+    return builtin_theorems(directory)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=10.0, help="wall clock per theorem (s)")
@@ -138,68 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     passes = sorted(int(x) for x in args.passes.split(","))
-
     with tempfile.TemporaryDirectory(prefix="dco-search-speed-") as tmp:
-        theorems = (
-            benchmark_theorems(args.benchmark, args.sample, args.seed)
-            if args.benchmark
-            else builtin_theorems(Path(tmp))
-        )
-        print(f"{len(theorems)} theorems, symbolic generator, real coqtop\n")
-        budget = Budget(wall_clock=args.budget, tactic_timeout=args.tactic_timeout)
-
-        best, restarts = run_all(
-            theorems, SearchConfig(strategy=Strategy.BEST_FIRST), budget, args.seed
-        )
-        t = totals((best, restarts))
-        print(share_line("best-first", t))
-        print(
-            f"{'':<22} {t['expansions'] / t['seconds_total']:.1f} expansions/s, "
-            f"{t['nodes'] / t['seconds_total']:.0f} nodes/s, "
-            f"{t['tactic_calls'] / t['seconds_total']:.0f} tactics/s"
-        )
-
-        db_seconds = []
-        with SearchDB(Path(tmp) / "speed.sqlite") as db:
-            run_id, _ = db.open_run({"benchmark": "search_speed"})
-            for result in best:
-                t0 = time.perf_counter()
-                db.write(run_id, record_of(result))
-                db_seconds.append(time.perf_counter() - t0)
-        nodes = statistics.median(r.stats.nodes for r in best)
-        print(
-            f"{'':<22} SQLite write per theorem: median {1000 * statistics.median(db_seconds):.1f} ms, "
-            f"max {1000 * max(db_seconds):.1f} ms (median tree {nodes:.0f} nodes); "
-            f"{100 * sum(db_seconds) / t['seconds_total']:.2f}% of the search wall clock\n"
-        )
-
-        for n in passes:
-            rollout_budget = replace(budget, max_passes=n, wall_clock=max(args.budget, 600.0))
-            memo = totals(
-                run_all(
-                    theorems, SearchConfig(strategy=Strategy.ROLLOUTS), rollout_budget, args.seed
-                )
-            )
-            print(share_line(f"rollouts pass@{n}", memo))
-            line = (
-                f"{'':<22} proof-assistant calls: memo {memo['tactic_calls']:.0f} vs naive "
-                f"{memo['steps']:.0f} ({memo['steps'] / max(memo['tactic_calls'], 1):.1f}x fewer, "
-                f"{100 * (1 - memo['tactic_calls'] / max(memo['steps'], 1)):.1f}% saved)"
-            )
-            if n == passes[0]:
-                naive = totals(
-                    run_all(
-                        theorems,
-                        SearchConfig(strategy=Strategy.ROLLOUTS, memo=False),
-                        rollout_budget,
-                        args.seed,
-                    )
-                )
-                line += (
-                    f"; naive run for real: {naive['tactic_calls']:.0f} calls, "
-                    f"{naive['seconds_total']:.1f} s vs {memo['seconds_total']:.1f} s with the memo"
-                )
-            print(line)
+        theorems = select_theorems(args.benchmark, args.sample, args.seed, Path(tmp))
+        print(report(measure(theorems, args.budget, passes, args.tactic_timeout, args.seed)))
     return 0
 
 

@@ -46,14 +46,15 @@ def _median(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
-def _train_model(benchmark: str, steps: int) -> Trainer:
-    """A default-size model after a short CE run (so that it ends its tactics
-    with EOS, as a trained model does)."""
-    out = tempfile.mkdtemp(prefix="dco-perf-")
+def _train_model(
+    benchmark: str, steps: int, out: str, model: ModelConfig, prompt: PromptFormat
+) -> Trainer:
+    """A model (default size unless told) after a short CE run (so that it ends
+    its tactics with EOS, as a trained model does)."""
     trainer = Trainer(
         TrainConfig(
-            benchmark=benchmark, out=out, max_steps=steps, warmup_steps=10, progress=False,
-            eval_limit=0, checkpoint_every=10**9,
+            benchmark=benchmark, out=out, model=model, prompt=prompt, max_steps=steps,
+            warmup_steps=min(10, steps), progress=False, eval_limit=0, checkpoint_every=10**9,
         )
     )  # fmt: skip
     trainer.train()
@@ -143,10 +144,90 @@ def sampling_costs(trainer: Trainer, states: int, k: int, one_by_one: int) -> di
     subset = pool[:one_by_one]
     single, _ = _timed(lambda: [gen.generate([s], 1) for s in subset for _ in range(k)])
     single *= len(pool) / len(subset)
-    return {"batched_s": batched, "per_state_s": per_state, "one_by_one_s": single}
+    return {
+        "states": len(pool), "k": k, "one_by_one_states": len(subset),
+        "batched_s": batched, "per_state_s": per_state, "one_by_one_s": single,
+        "per_state_ratio": per_state / batched, "one_by_one_ratio": single / batched,
+    }  # fmt: skip
 
 
-def main() -> None:
+def measure(
+    benchmark: str,
+    *,
+    warm_steps: int = 150,
+    repeats: int = 21,
+    batch_proofs: int = 8,
+    epoch_units: int | None = None,
+    states: int = 16,
+    k: int = 64,
+    one_by_one_states: int = 1,
+    model: ModelConfig | None = None,
+    prompt: PromptFormat | None = None,
+) -> dict[str, Any]:
+    """Training-step costs, the epoch estimate and sampling costs, measured
+    on a model trained for ``warm_steps`` CE steps (default size unless told)."""
+    model, prompt = model or ModelConfig(), prompt or PromptFormat()
+    with tempfile.TemporaryDirectory(prefix="dco-perf-") as out:
+        trainer = _train_model(benchmark, warm_steps, out, model, prompt)
+        s = step_costs(trainer, repeats, batch_proofs)
+        train_steps = list(load_benchmark(benchmark).steps("train"))
+        units = epoch_units or len(train_steps)
+        mean_tokens = statistics.fmean(
+            u.num_tokens for u in build_units(train_steps, trainer.tokenizer, prompt).units
+        )
+        threads = torch.get_num_threads()
+        epoch = {
+            "units": units,
+            "mean_tokens_per_unit": mean_tokens,
+            "wall_minutes": units * mean_tokens / s["ce_tokens_per_s"] / 60,
+            "unloaded_minutes": units * mean_tokens / s["ce_tokens_per_cpu_s"] / threads / 60,
+        }
+        sampling = sampling_costs(trainer, states, k, one_by_one_states)
+    return {
+        "model": model.to_dict(),
+        "prompt": prompt.to_dict(),
+        "torch_threads": threads,
+        "repeats": repeats,
+        "steps": s,
+        "epoch": epoch,
+        "sampling": sampling,
+    }
+
+
+def report(r: dict[str, Any]) -> str:
+    s, e, c = r["steps"], r["epoch"], r["sampling"]
+    lines = [
+        f"model {r['model']}, torch threads {r['torch_threads']}",
+        f"\ntraining step on the same batches (~{s['tokens_per_batch']:.0f} tokens), "
+        f"median of {r['repeats'] - 1}:",
+        f"  {'ce':8s} {s['ce_ms']:8.1f} ms  (cpu {s['ce_cpu_ms']:8.1f} ms)",
+    ]
+    for name in ("dcostep", "dco"):
+        lines.append(
+            f"  {name:8s} {s[name + '_ms']:8.1f} ms  (cpu {s[name + '_cpu_ms']:8.1f} ms)"
+            f"  ratio to ce {s[name + '_ratio']:.3f}  (cpu {s[name + '_cpu_ratio']:.3f})"
+        )
+    lines += [
+        f"  the factor alone (F for the batch): {s['factor_ms']:.3f} ms = "
+        f"{s['factor_ratio']:.2%} of the ce step (cpu {s['factor_cpu_ratio']:.2%})",
+        f"  refill probe (no-grad forward of the batch): {s['probe_ms']:.1f} ms, "
+        f"ratio to the ce step {s['probe_ratio']:.3f}",
+        f"\nCE training: {s['ce_tokens_per_s']:.0f} tokens/s wall, "
+        f"{s['ce_tokens_per_cpu_s']:.0f} tokens per cpu-second",
+        f"  one epoch of {e['units']} steps x {e['mean_tokens_per_unit']:.0f} tokens: "
+        f"{e['wall_minutes']:.1f} min at this wall speed, {e['unloaded_minutes']:.1f} min unloaded "
+        f"(cpu time / {r['torch_threads']} threads); DCOstep with the refill adds "
+        f"~{s['probe_ratio']:.0%} (one probe per batch)",
+        f"\nsampling {c['k']} tactics for each of {c['states']} states:",
+        f"  batched (one call)        {c['batched_s']:8.2f} s",
+        f"  one state at a time       {c['per_state_s']:8.2f} s   ratio {c['per_state_ratio']:.1f}x",
+        f"  one sample at a time      {c['one_by_one_s']:8.2f} s   ratio {c['one_by_one_ratio']:.1f}x"
+        f"  (timed on {c['one_by_one_states']} states, scaled to {c['states']})",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -160,58 +241,14 @@ def main() -> None:
     parser.add_argument(
         "--one-by-one-states", type=int, default=1, help="states timed sample by sample"
     )
-    args = parser.parse_args()
-    print(
-        f"default model {ModelConfig()}, prompt {PromptFormat()}, torch threads {torch.get_num_threads()}"
-    )
-    trainer = _train_model(args.benchmark, args.warm_steps)
-    s = step_costs(trainer, args.repeats, args.batch_proofs)
-    print(
-        f"\ntraining step on the same batches (~{s['tokens_per_batch']:.0f} tokens), median of {args.repeats - 1}:"
-    )
-    print(f"  {'ce':8s} {s['ce_ms']:8.1f} ms  (cpu {s['ce_cpu_ms']:8.1f} ms)")
-    for name in ("dcostep", "dco"):
-        print(
-            f"  {name:8s} {s[name + '_ms']:8.1f} ms  (cpu {s[name + '_cpu_ms']:8.1f} ms)"
-            f"  ratio to ce {s[name + '_ratio']:.3f}  (cpu {s[name + '_cpu_ratio']:.3f})"
-        )
-    print(
-        f"  the factor alone (F for the batch): {s['factor_ms']:.3f} ms = "
-        f"{s['factor_ratio']:.2%} of the ce step (cpu {s['factor_cpu_ratio']:.2%})"
-    )
-    print(
-        f"  refill probe (no-grad forward of the batch): {s['probe_ms']:.1f} ms, "
-        f"ratio to the ce step {s['probe_ratio']:.3f}"
-    )
-    units = args.epoch_units or sum(1 for _ in load_benchmark(args.benchmark).steps("train"))
-    mean_tokens = statistics.fmean(
-        u.num_tokens
-        for u in build_units(
-            load_benchmark(args.benchmark).steps("train"), trainer.tokenizer, trainer.config.prompt
-        ).units
-    )
-    wall_epoch = units * mean_tokens / s["ce_tokens_per_s"]
-    cpu_epoch = units * mean_tokens / s["ce_tokens_per_cpu_s"] / torch.get_num_threads()
-    print(
-        f"\ndefault model CE training: {s['ce_tokens_per_s']:.0f} tokens/s wall, "
-        f"{s['ce_tokens_per_cpu_s']:.0f} tokens per cpu-second"
-    )
-    print(
-        f"  one epoch of {units} steps x {mean_tokens:.0f} tokens: {wall_epoch / 60:.1f} min at this wall "
-        f"speed, {cpu_epoch / 60:.1f} min unloaded (cpu time / {torch.get_num_threads()} threads); "
-        f"DCOstep with the refill adds ~{s['probe_ratio']:.0%} (one probe per batch)"
-    )
-    c = sampling_costs(trainer, 16, 64, args.one_by_one_states)
-    print("\nsampling 64 tactics for each of 16 states:")
-    print(f"  batched (one call)        {c['batched_s']:8.2f} s")
-    print(
-        f"  one state at a time       {c['per_state_s']:8.2f} s   ratio {c['per_state_s'] / c['batched_s']:.1f}x"
-    )
-    print(
-        f"  one sample at a time      {c['one_by_one_s']:8.2f} s   ratio {c['one_by_one_s'] / c['batched_s']:.1f}x"
-        f"  (timed on {args.one_by_one_states} states, scaled to 16)"
-    )
+    args = parser.parse_args(argv)
+    print(report(measure(
+        args.benchmark, warm_steps=args.warm_steps, repeats=args.repeats,
+        batch_proofs=args.batch_proofs, epoch_units=args.epoch_units,
+        one_by_one_states=args.one_by_one_states,
+    )))  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

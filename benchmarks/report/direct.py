@@ -1,0 +1,184 @@
+"""The direct-answer study's section: Table 1, Figure 1, Figure 2a and
+Table 3 analogues, means over the stored seeds (recomputed from each seed's
+raw measurements with benchmarks.direct_answer's own tables and aggregate),
+with the paper's numbers beside where it gives them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks.direct_answer.aggregate import aggregate, check_alike
+from benchmarks.direct_answer.tables import build_tables
+from benchmarks.report import figures
+from benchmarks.report.claims import DirectInput
+from benchmarks.report.markdown import DASH, not_yet_run, pct, points, table
+from benchmarks.report.paper import PAPER, TABLE1_CE
+from benchmarks.report.sources import Result
+
+STUDY_COMMAND = "`python -m benchmarks.direct_answer.study --seed S --out benchmarks/results/direct_answer/seedS`"
+
+
+def direct_input(results: list[Result]) -> DirectInput:
+    data = [r.data for r in results]
+    cot_n: dict[str, int] = {}
+    for d in data:
+        for label, run in d["cot"]["runs"].items():
+            cot_n[label] = int(run["loss"]["n"])
+    return DirectInput([d["seed"] for d in data], [build_tables(d) for d in data], cot_n)
+
+
+def _m(cell: dict[str, Any] | None) -> float | None:
+    return None if cell is None else cell["mean"]
+
+
+def _table1(agg: dict[str, Any]) -> str:
+    ce = agg["table1"]["CE"]
+    ks = [k.removeprefix("pass@") for k in ce[0] if k.startswith("pass@")]
+    rows = [[str(r["epoch"]), *(pct(_m(r[f"pass@{k}"]), 2) for k in ks),
+             pct(_m(r["train_greedy_accuracy"]), 1)] for r in ce]  # fmt: skip
+    paper = [["paper (MATH)", *(f"{pct(TABLE1_CE[k][0])} → {pct(TABLE1_CE[k][1])}" if k in TABLE1_CE
+                                else DASH for k in ks), DASH]]  # fmt: skip
+    return table(["CE epoch", *(f"pass@{k}" for k in ks), "train greedy accuracy"], rows + paper,
+                 right=range(len(ks) + 2))  # fmt: skip
+
+
+def _final_epoch(agg: dict[str, Any]) -> str:
+    rows = []
+    for label, rs in agg["table1"].items():
+        first, last = rs[0], rs[-1]
+        rows.append([label, *(f"{pct(_m(last[f'pass@{k}']), 2)} ({points(_m(last[f'pass@{k}']) - _m(first[f'pass@{k}']), 1)})"
+                              for k in ("1", "16", "256", "4096") if f"pass@{k}" in last),
+                     pct(_m(last["train_greedy_accuracy"]), 1)])  # fmt: skip
+    ks = [k for k in ("1", "16", "256", "4096") if f"pass@{k}" in agg["table1"]["CE"][0]]
+    return table(["objective", *(f"pass@{k} (vs epoch 0)" for k in ks), "train greedy accuracy"],
+                 rows, right=range(1, len(ks) + 2))  # fmt: skip
+
+
+def _confidence(d: DirectInput) -> tuple[str, dict[str, tuple[list[int], list[int]]]]:
+    labels = list(d.tables[0]["figure1"])
+    rows, hists = [], {}
+    for label in labels:
+        per = [t["figure1"][label] for t in d.tables]
+
+        def mean(key: str, i: int, per: list = per) -> float | None:
+            xs = [rs[i][key] for rs in per if rs[i][key] is not None]
+            return sum(xs) / len(xs) if xs else None
+
+        n_right = sum(rs[-1]["n_correct"] for rs in per)
+        n_wrong = sum(rs[-1]["n_wrong"] for rs in per)
+        rows.append([label, str(d.tables[0]["figure2a"]["training_n"][label]),
+                     pct(mean("mean_confidence", -1), 2),
+                     f"{pct(mean('mean_confidence_correct', -1), 1)} ({n_right})",
+                     f"{pct(mean('mean_confidence_wrong', -1), 2)} ({n_wrong})",
+                     f"{pct(mean('mean_confidence', 0), 2)} / {pct(mean('mean_confidence_wrong', 0), 2)}"])  # fmt: skip
+        hists[label] = (
+            [sum(rs[-1]["hist_wrong"][i] for rs in per) for i in range(10)],
+            [sum(rs[-1]["hist_correct"][i] for rs in per) for i in range(10)],
+        )
+    headers = ["objective", "N", "mean confidence, last epoch", "on right answers (count, all seeds)",
+               "on wrong answers (count, all seeds)", "epoch 0: all / wrong"]  # fmt: skip
+    return table(headers, rows, right=range(1, 6)), hists
+
+
+def _frontier(agg: dict[str, Any]) -> str:
+    rows_late = agg["figure2a"]["pass_at_n_late_mean"]
+    labels = list(rows_late[0]["pass_at_n"])
+    rows = []
+    for r in rows_late:
+        ce = _m(r["pass_at_n"]["CE"])
+        cells = [pct(ce, 2)] + [points(_m(r["pass_at_n"][lb]) - ce) for lb in labels[1:]]
+        rows.append([str(r["test_n"]), *cells, f"{r['best_training']} (N′={r['best_training_n']})"])
+    return table(["test N", "CE pass@N", *(f"{lb} − CE" for lb in labels[1:]), "best training"],
+                 rows, right=range(len(labels) + 1))  # fmt: skip
+
+
+def _cot(agg: dict[str, Any], d: DirectInput) -> str:
+    t3 = agg["table3"]
+    labels = list(t3)
+    ks = list(t3[labels[0]])
+    rows = [[k, *(pct(_m(t3[lb][k]), 1) for lb in labels)] for k in ks]
+    extra = []
+    for key, name in (("modal_answer_accuracy", "modal-answer accuracy"),
+                      ("mean_modal_confidence_wrong", "mean confidence, wrong modal answers")):  # fmt: skip
+        vals = []
+        for lb in labels:
+            xs = [t["table3"][lb][key] for t in d.tables if t["table3"][lb][key] is not None]
+            vals.append(pct(sum(xs) / len(xs), 1) if xs else DASH)
+        extra.append([name, *vals])
+    return table(["k", *(f"{lb} pass@k" for lb in labels)], [*rows, *extra], right=range(1, len(labels) + 1))
+
+
+def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list[Path]]:
+    lines = ["## Direct answers: a synthetic study of the paper's Table 1, Figures 1 and 2a, Table 3", ""]
+    if not results:
+        lines += [not_yet_run("No results under `results/direct_answer/<run>/results.json`.", STUDY_COMMAND), ""]
+        return "\n".join(lines), []
+    data = [r.data for r in results]
+    check_alike(data)
+    agg = aggregate(data)
+    d = direct_input(results)
+    c = data[0]["config"]
+    rel = lambda p: p.relative_to(base).as_posix()  # noqa: E731
+    figs = {name: fig_dir / f"direct_{name}.png" for name in
+            ("table1", "confidence", "histograms", "frontier", "cot")}  # fmt: skip
+    figures.direct_table1(agg["table1"], figs["table1"])
+    figures.direct_confidence(agg["figure1"], figs["confidence"])
+    conf_table, hists = _confidence(d)
+    figures.direct_histograms(hists, figs["histograms"])
+    figures.direct_frontier(agg["figure2a"]["pass_at_n_late_mean"], figs["frontier"])
+    figures.passk_curves([(lb, {k: v["mean"] for k, v in row.items()}) for lb, row in agg["table3"].items()],
+                         "Chain of thought: test pass@k after fine-tuning (mean over seeds)", figs["cot"])  # fmt: skip
+    m = c["model"]
+    lines += [
+        f"**Task.** {data[0]['task_design']}",
+        "",
+        f"**Setup.** Seeds {', '.join(map(str, d.seeds))}; a {m['layers']}-layer, {m['hidden']}-wide "
+        f"LM pre-trained for {c['pretrain']['steps']} steps, then fine-tuned for "
+        f"{c['finetune']['epochs']} epochs on {c['task']['n_train']} training problems with CE and "
+        f"with DCO for N ∈ {{{', '.join(map(str, c['dco_ns']))}}}; {c['task']['n_test']} test "
+        f"problems. pass@k: {data[0]['pass_at_k_method']['direct']}. Numbers are means over the "
+        "seeds (per-seed values in the Claims section).",
+        "",
+        "### Table 1 analogue: CE over the epochs",
+        "",
+        _table1(agg),
+        "",
+        f"Paper ({PAPER}, Table 1): CE's pass@1 rises {pct(TABLE1_CE['1'][0])} → "
+        f"{pct(TABLE1_CE['1'][1])} over its epochs while pass@256 falls "
+        f"{pct(TABLE1_CE['256'][0])} → {pct(TABLE1_CE['256'][1])}.",
+        "",
+        "Last epoch of every objective (change from the base model in points):",
+        "",
+        _final_epoch(agg),
+        "",
+        f"![Table 1 analogue]({rel(figs['table1'])})",
+        "",
+        "### Figure 1 analogue: the greedy answer's confidence, right vs wrong",
+        "",
+        conf_table,
+        "",
+        f"![confidence over epochs]({rel(figs['confidence'])})",
+        "",
+        f"![confidence histograms]({rel(figs['histograms'])})",
+        "",
+        "### Figure 2a analogue: pass@N per training N′ (mean over the second half of the epochs)",
+        "",
+        _frontier(agg),
+        "",
+        f"![frontier]({rel(figs['frontier'])})",
+        "",
+        f"### Table 3 analogue: chain of thought, DCOa vs CE ({c['cot_finetune']['epochs']} epochs, "
+        f"{c['cot_task']['n_test']} test problems, {c['cot_eval_samples']} samples each)",
+        "",
+        f"pass@k: {data[0]['pass_at_k_method']['cot']}. DCOa estimates p̂ from "
+        f"{c['dcoa']['samples']} sampled completions per problem, verified, and weights CE by "
+        f"F(N={c['dcoa']['n']}, p̂); the paper gives no Table 3 numbers in this project's notes, so "
+        "none are quoted.",
+        "",
+        _cot(agg, d),
+        "",
+        f"![chain of thought]({rel(figs['cot'])})",
+        "",
+    ]  # fmt: skip
+    return "\n".join(lines), list(figs.values())

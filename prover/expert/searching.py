@@ -1,0 +1,109 @@
+"""One model's search over a list of theorems, as a resumable run of the
+search database, and the scores of such a run (pass@k by the unbiased
+estimator of :mod:`benchmarks.passk`)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.passk import pass_at_k_curve
+from prover.evaluation import ks_for
+from search.budget import Budget
+from search.config import SearchConfig, Strategy
+from search.db import SearchDB
+from search.runner import Job, run_jobs
+
+
+@dataclass(frozen=True)
+class Score:
+    label: str
+    model: str
+    n_prime: float
+    run_id: int
+    proved: int
+    total: int
+    start_failed: int
+    passes: int | None
+    seconds: float  # search time summed over theorems (environment start included)
+    pass_at_k: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_search(
+    db: SearchDB,
+    jobs: Sequence[Job],
+    run_config: dict[str, Any],
+    search: SearchConfig,
+    budget: Budget,
+    model: Path,
+    *,
+    seed: int,
+    workers: int,
+    progress: bool,
+    desc: str,
+) -> int:
+    """Search ``jobs`` with ``model``; the run is ``run_config``'s run of the
+    database, so a second call with the same config resumes it (theorems
+    already committed are skipped). Returns the run id."""
+    from tqdm import tqdm
+
+    from prover.generators import make_generator  # the one place generators are made
+
+    run_id, _ = db.open_run(run_config, total=len(jobs))
+    done = db.finished(run_id)
+    todo = [j for j in jobs if j.theorem.name not in done]
+    if not todo:  # finished before: do not even load the model
+        db.end_run(run_id)
+        return run_id
+    factory = functools.partial(make_generator, f"model:{model}", seed)
+    records = run_jobs(todo, search, budget, factory, workers=workers, seed=seed)
+    proved = db.summary(run_id)["proved"]
+    with tqdm(total=len(jobs), initial=len(jobs) - len(todo), disable=not progress, desc=desc,
+              unit="thm", file=sys.stderr, dynamic_ncols=True) as bar:  # fmt: skip
+        for record in records:
+            db.write(run_id, record)
+            proved += record.status == "proved"
+            bar.set_postfix(proved=proved, refresh=False)
+            bar.update(1)
+    db.end_run(run_id)
+    return run_id
+
+
+def score(
+    db: SearchDB, run_id: int, label: str, model: Path, n_prime: float, search: SearchConfig,
+    budget: Budget,
+) -> Score:  # fmt: skip
+    summary = db.summary(run_id)
+    attempts = db.attempt_successes(run_id)
+    rollouts = search.strategy is Strategy.ROLLOUTS
+    passes = budget.max_passes if rollouts else None
+    curve = pass_at_k_curve(attempts, ks_for(passes or 1), strict=False) if attempts else []
+    seconds = next(iter(db.db.query(
+        "SELECT coalesce(sum(seconds_start + seconds_search), 0) AS s FROM theorems "
+        "WHERE run_id = ?", [run_id])))["s"]  # fmt: skip
+    return Score(
+        label=label, model=str(model), n_prime=n_prime, run_id=run_id,
+        proved=summary["proved"], total=summary["total"], start_failed=summary["start_failed"],
+        passes=passes, seconds=round(float(seconds), 3),
+        pass_at_k={str(p.k): p.estimate for p in curve},
+    )  # fmt: skip
+
+
+def proved_theorems(db: SearchDB, run_ids: Sequence[int]) -> set[str]:
+    if not run_ids:
+        return set()
+    marks = ",".join("?" * len(run_ids))
+    return {
+        r["theorem"]
+        for r in db.db.query(
+            f"SELECT theorem FROM theorems WHERE status = 'proved' AND run_id IN ({marks})",
+            list(run_ids),
+        )
+    }

@@ -1,0 +1,104 @@
+"""The outputs of ``dco evaluate``: ``results.json`` (the contract read by
+``dco report``), the pass@k table, and ``passk.png``.
+
+``results.json``::
+
+    {"kind": "evaluation", "benchmark", "split", "theorems", "strategy",
+     "passes", "budget_s", "ensemble_budget", "db", "config" (resolved),
+     "models": [{"label", "model", "n_prime", "run_id", "proved", "total",
+                 "finished", "start_failed", "passes", "seconds", "pass_at_k"}],
+     "ensemble": null | {"label", "proved", "total", "found_by", "only_by",
+                         "pass_at_k" (keyed by total passes)},
+     "interrupted", "machine", "started", "finished"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS_FILE = "results.json"
+PLOT_FILE = "passk.png"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def machine() -> dict[str, Any]:
+    """What ran it: enough to tell two machines' timings apart."""
+    info: dict[str, Any] = {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+    torch = sys.modules.get("torch")  # only if a model was used: never import it for this
+    if torch is not None:
+        info["torch"] = torch.__version__
+        info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return info
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write atomically: a reader (or a crash) never sees half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def curves(results: dict[str, Any]) -> list[tuple[str, dict[int, float]]]:
+    """(label, {k: pass@k}) for every model and the ensemble."""
+    out = [(m["label"], {int(k): v for k, v in m["pass_at_k"].items()}) for m in results["models"]]
+    if results.get("ensemble"):
+        e = results["ensemble"]
+        out.append((e["label"], {int(k): v for k, v in e["pass_at_k"].items()}))
+    return out
+
+
+def passk_table(results: dict[str, Any]) -> str:
+    """k down, one column per model (and the ensemble, at k = total passes)."""
+    series = curves(results)
+    ks = sorted({k for _, c in series for k in c})
+    width = max(10, *(len(name) for name, _ in series))
+    lines = [f"{'k':>6}  " + "  ".join(f"{name:>{width}}" for name, _ in series)]
+    for k in ks:
+        cells = [f"{c[k]:>{width}.4f}" if k in c else f"{'-':>{width}}" for _, c in series]
+        lines.append(f"{k:>6}  " + "  ".join(cells))
+    proved = [f"{m['proved']}/{m['total']}" for m in results["models"]]
+    if results.get("ensemble"):
+        proved.append(f"{results['ensemble']['proved']}/{results['ensemble']['total']}")
+    lines.append(f"{'proved':>6}  " + "  ".join(f"{p:>{width}}" for p in proved))
+    return "\n".join(lines)
+
+
+def plot_passk(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for name, curve in curves(results):
+        ks = sorted(curve)
+        style = "--" if name.startswith("ensemble") else "-"
+        ax.plot(ks, [curve[k] for k in ks], style, marker="o", markersize=3, label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("k (passes; ensemble: total over its models)")
+    ax.set_ylabel("pass@k")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"{results['benchmark']} {results['split']}: {results['theorems']} theorems, "
+                 f"{results['strategy']}")  # fmt: skip
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)

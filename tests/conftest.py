@@ -21,3 +21,16 @@ def coq_file(tmp_path: Path) -> Callable[..., dict[str, Declaration]]:
         return {d.theorem.short_name: d for d in parse_declarations(path)}
 
     return make
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models on 2 cores shared with coqtop: one OpenMP thread is far
+    faster (two made tiny-model training up to 15x slower). Use with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -12,20 +12,13 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-import torch
 from evaluate_fixtures import make_bench
 
 from benchmarks.format import Benchmark, write_benchmark
 from benchmarks.loader import load_benchmark
 from prover.cli import main
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

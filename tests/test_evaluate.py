@@ -16,7 +16,6 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-import torch
 from evaluate_fixtures import make_bench, query, train_models
 
 import prover.generators
@@ -30,13 +29,7 @@ MODEL_KEYS = {"label", "model", "n_prime", "run_id", "proved", "total", "start_f
               "seconds", "pass_at_k"}  # fmt: skip
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # Tiny models on 2 shared cores: one OpenMP thread is far faster.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

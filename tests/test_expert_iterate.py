@@ -18,6 +18,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -29,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 from test_training_trainer import config as train_config
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, Step, write_benchmark
@@ -92,14 +92,7 @@ class Tiny:
     config: Path
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # Two OpenMP threads on a 2-core machine shared with other jobs made these
-    # tiny models' training 15x slower than one thread.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +231,29 @@ def test_a_round_adds_only_verified_deduplicated_proofs(first, tiny) -> None:
             assert s["total"] == 2 and set(s["pass_at_k"]) == {"1", "2", "4", "8"}
             assert (s["proved"] > 0) == (s["pass_at_k"]["8"] > 0)
     assert "round" in stdout and "ensemble(1,2)" in stdout
+
+
+def test_the_report_shows_the_rounds(first, tmp_path: Path) -> None:
+    """`dco report` renders a stored expert-iteration summary: one table row
+    per round and model, with the summary's own counts."""
+    from benchmarks.report.build import generate
+
+    out, _ = first
+    summary = json.loads((out / "summary.json").read_text())
+    stored = tmp_path / "results" / "expert" / "ei"
+    stored.mkdir(parents=True)
+    shutil.copy(out / "summary.json", stored / "summary.json")
+    text = generate(tmp_path / "results", tmp_path / "report").read_text()
+    section = text[text.index("## Expert iteration") :].split("\n## ")[0]
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in section.splitlines()
+            if ln.startswith("| ") and not ln.startswith(("| round", "| ---"))]  # fmt: skip
+    r1 = summary["rounds"][1]
+    assert [r[0] for r in rows if r[0]] == ["0", "1"]
+    one = next(r for r in rows if r[0] == "1")
+    assert one[1:5] == [str(r1["searched"]), str(r1["added_proofs"]), str(r1["added_steps"]),
+                        f"{r1['proved_so_far']}/{summary['train_pool']}"]  # fmt: skip
+    assert sum(r[5].startswith("N'=") for r in rows) == 4  # 2 models x 2 rounds
+    assert "dco expert-iterate --rounds 1" in text  # provenance, rebuilt from the config
 
 
 def verified_theorems(rows: list[dict[str, Any]]) -> set[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report.expert import stored_command
 from benchmarks.report.markdown import DASH, command, link, table
 from benchmarks.report.sources import Result, Stored
 
@@ -70,6 +71,10 @@ def rows(stored: Stored, base: Path) -> list[list[str]]:
     for r in stored.training:
         add(r, command(r.data.get("command")) + " (rebuilt from training_meta.json)",
             r.data.get("seed"), DASH, DASH, DASH)  # fmt: skip
+    for r in stored.expert:
+        add(r, command(stored_command(r.data["config"])) + " (rebuilt from the stored config)",
+            r.data["config"].get("seed"), f"{r.data.get('started', DASH)} – {r.data.get('updated', DASH)}",
+            DASH, DASH)  # fmt: skip
     for r in stored.perf.values():
         m = r.data["machine"]
         add(r, command(r.data.get("command")), r.data["config"].get("seed"),

@@ -6,6 +6,7 @@ directory (default benchmarks/results):
     proving/<run>/results.json         dco evaluate --out (the evaluation contract)
     training/<model>.json              dco report --models DIR (copied from training_meta.json)
     perf/<benchmark>.json              python -m benchmarks.perf
+    expert/<run>/summary.json          dco expert-iterate --out DIR (DIR/summary.json)
 
 Anything missing is simply absent (its section says "not yet run"); a file
 that is there but not valid JSON is an error.
@@ -35,6 +36,7 @@ class Stored:
     proving: list[Result] = field(default_factory=list)
     training: list[Result] = field(default_factory=list)
     perf: dict[str, Result] = field(default_factory=dict)
+    expert: list[Result] = field(default_factory=list)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -70,6 +72,7 @@ def load(root: Path) -> Stored:
         stored.direct_aggregate = Result(direct / "aggregate.json", read_json(direct / "aggregate.json"))
     stored.proving = [_kind(p, "evaluation") for p in sorted((root / "proving").glob("*/results.json"))]
     stored.training = [_kind(p, "training") for p in sorted((root / "training").glob("*.json"))]
+    stored.expert = [_kind(p, "expert-iteration") for p in sorted((root / "expert").glob("*/summary.json"))]
     for path in sorted((root / "perf").glob("*.json")):
         result = _kind(path, "perf")
         stored.perf[result.data["benchmark"]] = result

@@ -156,39 +156,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pct(proved: int, total: int) -> str:
-    return f"{proved}/{total} ({100 * proved / total:.1f}%)" if total else "0/0"
-
-
 def format_table(summary: dict) -> str:
-    """One row per round and model: round, train theorems searched, new
-    proofs, train proved so far, test proved and pass@k."""
-    ks: list[str] = []
-    for row in summary["rounds"]:
-        for s in (row.get("test") or {}).values():
-            ks = sorted(set(ks) | set(s["pass_at_k"]), key=int)
-    shown = [k for k in ks if k in ("1", ks[-1])] if ks else []
-    header = ["round", "searched", "new proofs", "steps", "train proved", "model", "test proved"]
-    header += [f"pass@{k}" for k in shown]
-    lines = []
-    pool = summary["train_pool"]
-    for row in summary["rounds"]:
-        first = [str(row["round"]),
-                 "-" if row["round"] == 0 else str(row.get("searched") or 0),
-                 "-" if row["round"] == 0 else str(row.get("added_proofs") or 0),
-                 "-" if row["round"] == 0 else str(row.get("added_steps") or 0),
-                 f"{row.get('proved_so_far') or 0}/{pool}"]  # fmt: skip
-        tests = list((row.get("test") or {}).values())
-        if not tests:
-            lines.append([*first, "-", f"({row['status']})"] + ["" for _ in shown])
-        for i, s in enumerate(tests):
-            cells = first if i == 0 else [""] * len(first)
-            passk = [f"{s['pass_at_k'][k]:.3f}" if k in s["pass_at_k"] else "-" for k in shown]
-            lines.append([*cells, s["label"], _pct(s["proved"], s["total"]), *passk])
-        if row.get("ensemble"):
-            e = row["ensemble"]
-            lines.append([""] * len(first) + [e["label"], _pct(e["proved"], e["total"])]
-                         + ["" for _ in shown])  # fmt: skip
+    """The rounds' table (benchmarks.report.expert.round_rows) as aligned text."""
+    from benchmarks.report.expert import round_rows
+
+    header, lines = round_rows(summary)
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()

@@ -4,19 +4,18 @@ estimator of :mod:`benchmarks.passk`)."""
 
 from __future__ import annotations
 
-import functools
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from benchmarks.passk import pass_at_k_curve
-from prover.evaluation import ks_for
+from prover.ensemble import Member
+from prover.evaluation import Execution, ks_for, run_member
 from search.budget import Budget
 from search.config import SearchConfig, Strategy
 from search.db import SearchDB
-from search.runner import Job, run_jobs
+from search.runner import Job
 
 
 @dataclass(frozen=True)
@@ -52,27 +51,9 @@ def run_search(
     """Search ``jobs`` with ``model``; the run is ``run_config``'s run of the
     database, so a second call with the same config resumes it (theorems
     already committed are skipped). Returns the run id."""
-    from tqdm import tqdm
-
-    from prover.generators import make_generator  # the one place generators are made
-
     run_id, _ = db.open_run(run_config, total=len(jobs))
-    done = db.finished(run_id)
-    todo = [j for j in jobs if j.theorem.name not in done]
-    if not todo:  # finished before: do not even load the model
-        db.end_run(run_id)
-        return run_id
-    factory = functools.partial(make_generator, f"model:{model}", seed)
-    records = run_jobs(todo, search, budget, factory, workers=workers, seed=seed)
-    proved = db.summary(run_id)["proved"]
-    with tqdm(total=len(jobs), initial=len(jobs) - len(todo), disable=not progress, desc=desc,
-              unit="thm", file=sys.stderr, dynamic_ncols=True) as bar:  # fmt: skip
-        for record in records:
-            db.write(run_id, record)
-            proved += record.status == "proved"
-            bar.set_postfix(proved=proved, refresh=False)
-            bar.update(1)
-    db.end_run(run_id)
+    run_member(db, run_id, jobs, search, budget, Member(desc, f"model:{model}", str(model)),
+               Execution(workers=workers, progress=progress, seed=seed))  # fmt: skip
     return run_id
 
 

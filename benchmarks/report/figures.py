@@ -35,19 +35,28 @@ def _log2_axis(ax: Any, xlabel: str) -> None:
 
 
 def passk_curves(curves: Sequence[tuple[str, dict[str, float]]], title: str, path: Path) -> None:
+    """One curve per prover; a prover with a single k (best-first search is
+    one attempt) is a horizontal line at its proved share, so it stands
+    beside the curves as the floor they are measured against."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.0, 4.4))
-    for label, curve in curves:
+    fig, ax = plt.subplots(figsize=(9.0, 4.6))
+    colors = plt.get_cmap("tab20").colors
+    for i, (label, curve) in enumerate(curves):
         ks = sorted(int(k) for k in curve)
         if not ks:
             continue
-        style = "--" if "ensemble" in label else "-"
-        ax.plot(ks, [curve[str(k)] for k in ks], style, marker="o", markersize=3, label=label)
+        color = colors[i % len(colors)]
+        if len(ks) == 1:
+            ax.axhline(curve[str(ks[0])], color=color, linestyle=":", linewidth=1.5, label=label)
+            continue
+        style = "--" if "ensemble(" in label else "-"
+        ax.plot(ks, [curve[str(k)] for k in ks], style, color=color, marker="o", markersize=3,
+                label=label)  # fmt: skip
     _log2_axis(ax, "k (passes; an ensemble: over all its models)")
     ax.set_ylabel("pass@k")
     ax.set_ylim(bottom=0)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     save(fig, path)
 

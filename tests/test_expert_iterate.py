@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evaluate_fixtures import query
 from test_training_trainer import config as train_config
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, Step, write_benchmark
@@ -131,15 +131,6 @@ def args(tiny: Tiny, out: Path, rounds: int, *extra: str) -> list[str]:
     return ["expert-iterate", "--config", str(tiny.config), "--rounds", str(rounds),
             "--benchmark", str(tiny.bench), "--models", str(tiny.models), "--out", str(out),
             *extra]  # fmt: skip
-
-
-def query(db: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, params)]
-    finally:
-        con.close()
 
 
 def run_main(argv: list[str]) -> tuple[int, str]:

@@ -7,9 +7,7 @@ results."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from evaluate_fixtures import make_bench, query
+from processes import kill9
 
 from prover.cli import main
 
@@ -57,16 +56,6 @@ def wait_for(proc: subprocess.Popen, db: Path, rows: int, timeout: float = 90) -
         assert proc.poll() is None, f"ended before {rows} theorems were committed: {proc.stderr.read()}"
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
-
-
-def kill9(proc: subprocess.Popen) -> None:
-    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
-                              text=True).stdout.split()  # fmt: skip
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    for pid in children:  # coqtop has its own process group: clean up what we started
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(int(pid), signal.SIGKILL)
 
 
 def outcome(db: Path) -> tuple[list[dict], list[dict]]:

@@ -14,12 +14,10 @@ seconds on the human steps plus that bogus proof.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -30,6 +28,7 @@ from typing import Any
 
 import pytest
 from evaluate_fixtures import query
+from processes import kill9
 from test_training_trainer import config as train_config
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, Step, write_benchmark
@@ -251,16 +250,6 @@ def verified_theorems(rows: list[dict[str, Any]]) -> set[str]:
     return {r["theorem"] for r in rows}
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                out.append(int(stat.parent.name))
-    return out
-
-
 @pytest.fixture(scope="module")
 def second(first, tiny: Tiny) -> dict[str, Any]:
     """Round 2, killed with SIGKILL while it proves, then resumed."""
@@ -280,15 +269,8 @@ def second(first, tiny: Tiny) -> dict[str, Any]:
             status = rows[0]["status"] if rows else None
             assert proc.poll() is None or status is not None, "ended before it could be killed"
             time.sleep(0.02)
-        children = _children(proc.pid)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    for pid in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+        kill9(proc)
     killed_stdout = proc.stdout.read().decode() if proc.stdout else ""
     rc, stdout = run_main(args(tiny, out, 2))
     return {"out": out, "before": before, "status_at_kill": status, "rc": rc,

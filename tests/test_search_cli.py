@@ -4,9 +4,6 @@ and restarted, and bad input."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import kill9
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, write_benchmark
 from lean_env.coq.source import parse_declarations
@@ -43,16 +41,6 @@ def bench(tmp_path: Path) -> Path:
             theorems.append(BenchmarkTheorem(len(theorems), decl.theorem, "test", decl.tactics))
     write_benchmark(tmp_path / "bench", Benchmark("tiny", theorems, [], {"library": "tiny"}))
     return tmp_path / "bench"
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                out.append(int(stat.parent.name))
-    return out
 
 
 def rows(db: Path) -> dict[str, tuple]:
@@ -122,17 +110,8 @@ def test_killed_run_resumes_and_loses_nothing_committed(bench, tmp_path, capsys)
                 break
             assert proc.poll() is None, "dco search ended before it could be killed"
             time.sleep(0.05)
-        children = _children(proc.pid)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    for pid in children:
-        # coqtop runs in its own process group, so the SIGKILL above leaves it
-        # running until its current tactic ends: clean up what we started.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+        kill9(proc)
     before = rows(db)
     assert set(before) == {"Broken.t", "Good.and_intro"}
     assert main([*args, "--quiet"]) == 0

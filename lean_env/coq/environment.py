@@ -3,7 +3,10 @@
 Every proof state we hand out remembers its parent and the tactic that made
 it, so any state can be restored after coqtop is restarted (a timeout or a
 crash kills the process group): the deepest ancestor still valid in the
-current process is found and the rest of the path is replayed.
+current process is found and the rest of the path is replayed (the shared
+:class:`~lean_env.replay.ReplayingEnvironment`). A Coq state is live when it
+belongs to the session's current coqtop and lies on its current timeline
+(``BackTo`` discards the states after its target).
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..environment import DEFAULT_TACTIC_TIMEOUT, Environment
-from ..errors import EnvironmentCrashed, EnvironmentStartError, UnknownState, UserError
+from ..environment import DEFAULT_TACTIC_TIMEOUT
+from ..errors import EnvironmentCrashed, EnvironmentStartError, UserError
+from ..replay import Node, ReplayingEnvironment
 from ..types import (
     Backend,
     ProofFinished,
     ProofState,
     TacticError,
     TacticResult,
-    TacticTimeout,
     Theorem,
     Verification,
 )
@@ -42,12 +45,9 @@ _COUNT = re.compile(r"^(\d+) goals?")
 
 
 @dataclass
-class _Node:
-    state: ProofState
-    parent: int | None
-    tactic: Sentence | None
-    sid: int
-    generation: int
+class CoqNode(Node[Sentence, int]):
+    """A state; its handle is coqtop's state id."""
+
     # Open `{` blocks on the path: Coq prints "No more goals." inside a block
     # whose goals are solved, but Qed needs every block closed.
     braces: int = 0
@@ -64,7 +64,13 @@ def _count_goals(goals: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-class CoqEnvironment(Environment):
+class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
+    max_recoveries = MAX_RECOVERIES
+    recoverable = (EnvironmentCrashed,)
+    # Interrupted: the next call BacksTo its state. Killed: coqtop is restarted
+    # lazily by the next call, which restores its state.
+    timeouts = (CoqInterrupted, CoqTimeout)
+
     def __init__(
         self,
         theorem: Theorem,
@@ -73,6 +79,7 @@ class CoqEnvironment(Environment):
         session: CoqSession | None = None,
         verify_timeout: float = 600.0,
     ) -> None:
+        super().__init__()
         if theorem.backend is not Backend.COQ:
             raise UserError(f"{theorem.name} is not a Coq theorem")
         if theorem.offset is None:
@@ -84,10 +91,6 @@ class CoqEnvironment(Environment):
         self.session = session or CoqSession(theorem.file, theorem.coq_args)
         if self.session.file != Path(theorem.file).resolve():
             raise UserError(f"session is for {self.session.file}, theorem is in {theorem.file}")
-        self._nodes: dict[int, _Node] = {}
-        self.tactic_calls = 0
-        self.tactic_seconds = 0.0
-        self.start_seconds = 0.0
         t0 = time.perf_counter()
         try:
             response = self._enter()
@@ -97,28 +100,9 @@ class CoqEnvironment(Environment):
         self.start_seconds = time.perf_counter() - t0
         goals = normalise_goals(response.goals)
         root = ProofState(0, goals, _count_goals(goals))
-        self._nodes[0] = _Node(root, None, None, response.state_id, self.session.generation)
+        self._add_root(CoqNode(root, None, None, response.state_id, self.session.generation))
 
     # -- protocol --------------------------------------------------------------
-    @property
-    def initial_state(self) -> ProofState:
-        return self._nodes[0].state
-
-    def run_tactic(self, state: ProofState, tactic: str) -> TacticResult:
-        node = self._nodes.get(state.id)
-        if node is None or node.state != state:
-            raise UnknownState(f"state {state.id} does not belong to {self.theorem.name}")
-        try:
-            sentence = check_tactic(tactic, self.theorem.name)
-        except RejectedTactic as exc:
-            return TacticError(f"rejected: {exc}")
-        t0 = time.perf_counter()
-        try:
-            return self._apply(node, sentence)
-        finally:
-            self.tactic_calls += 1
-            self.tactic_seconds += time.perf_counter() - t0
-
     def verify(self, tactics: Sequence[str]) -> Verification:
         return verify_proof(self.theorem, tactics, timeout=self.verify_timeout)
 
@@ -127,39 +111,31 @@ class CoqEnvironment(Environment):
             self.session.close()
 
     # -- internals -------------------------------------------------------------
+    def _check(self, tactic: str) -> Sentence | TacticError:
+        try:
+            return check_tactic(tactic, self.theorem.name)
+        except RejectedTactic as exc:
+            return TacticError(f"rejected: {exc}")
+
     def _enter(self) -> Response:
         assert self.theorem.offset is not None
         return self.session.enter(self.theorem.offset, self.theorem.statement, self.tactic_timeout + 60)
 
-    def _apply(self, node: _Node, sentence: Sentence) -> TacticResult:
-        for attempt in range(MAX_RECOVERIES + 1):
-            try:
-                self._restore(node)
-                response = self._send(sentence)
-            except (CoqInterrupted, CoqTimeout):
-                # Interrupted: the next call BacksTo its state. Killed: coqtop is
-                # restarted lazily by the next call, which restores its state.
-                return TacticTimeout(self.tactic_timeout)
-            except EnvironmentCrashed:
-                if attempt == MAX_RECOVERIES:
-                    raise
-                self.session.restart()
-                continue
-            return self._result(node, sentence, response)
-        raise AssertionError("unreachable")
+    def _before_retry(self) -> None:
+        self.session.restart()
 
-    def _send(self, sentence: Sentence) -> Response:
+    def _send(self, node: CoqNode, sentence: Sentence) -> Response:
         return self.session.top.send(
             sentence.text, timeout=self.tactic_timeout, kill_grace=KILL_GRACE
         )
 
-    def _result(self, node: _Node, sentence: Sentence, response: Response) -> TacticResult:
+    def _result(self, node: CoqNode, sentence: Sentence, response: Response) -> TacticResult:
         if response.error is not None:
             return TacticError(response.error)
         if not response.in_proof:
             # Only a vernacular could leave proof mode; check_tactic lets none
             # through, but if one did, undo it and refuse.
-            self.session.top.back_to(node.sid)
+            self.session.top.back_to(node.handle)
             raise EnvironmentCrashed(f"tactic {sentence.text!r} left proof mode")
         if not response.goals.strip():
             # coqtop prints nothing when the goals equal the last ones it
@@ -167,46 +143,40 @@ class CoqEnvironment(Environment):
             response = self.session.top.send("Show.", timeout=60)
         goals = normalise_goals(response.goals)
         braces = node.braces + sentence.text.endswith("{") - (sentence.text == "}")
-        new_id = len(self._nodes)
+        new_id = self._new_id()
         finished = goals == "No more goals." and braces == 0
         state = ProofState(new_id, "" if finished else goals, _count_goals(goals))
-        self._nodes[new_id] = _Node(
+        self._add(CoqNode(
             state, node.state.id, sentence, response.state_id, self.session.generation, braces
-        )
+        ))  # fmt: skip
         return ProofFinished(new_id, response.messages) if finished else state
 
-    def _restore(self, node: _Node) -> None:
-        """Make ``node`` coqtop's current state: a ``BackTo`` when its Coq state
-        is on the current timeline, otherwise a ``BackTo`` to its deepest
-        ancestor that is (or a restated theorem, after a restart or when the
-        session served another theorem) and a replay of the rest of the path."""
-        session = self.session
-        top = session.top  # restarts a dead process
+    # -- restoring a state (see ReplayingEnvironment._restore) -------------------
+    def _generation(self) -> int:
+        return self.session.generation
 
-        def live(n: _Node) -> bool:
-            return n.generation == session.generation and top.on_branch(n.sid)
+    def _is_live(self, node: CoqNode) -> bool:
+        top = self.session.top  # restarts a dead process
+        return node.generation == self.session.generation and top.on_branch(node.handle)
 
-        path: list[_Node] = []
-        current: _Node | None = node
-        while current is not None and not live(current):
-            path.append(current)
-            current = self._nodes[current.parent] if current.parent is not None else None
-        if current is None:
-            root = path.pop()  # the root: state the theorem again
-            try:
-                response = self._enter()
-            except EnvironmentStartError as exc:
-                raise EnvironmentCrashed(f"could not restore {self.theorem.name}: {exc}") from exc
-            root.sid, root.generation = response.state_id, session.generation
-        elif top.state_id != current.sid:
-            top.back_to(current.sid, timeout=60)
-        for step in reversed(path):
-            assert step.tactic is not None
-            try:
-                response = self._send(step.tactic)
-            except (CoqInterrupted, CoqTimeout) as exc:
-                raise EnvironmentCrashed(f"replaying {step.tactic.text!r} timed out") from exc
-            if response.error is not None:
-                raise EnvironmentCrashed(f"replaying {step.tactic.text!r} failed: {response.error}")
-            step.sid, step.generation = response.state_id, session.generation
+    def _restate_root(self, root: CoqNode) -> int:
+        # After a restart, or when the session served another theorem.
+        try:
+            return self._enter().state_id
+        except EnvironmentStartError as exc:
+            raise EnvironmentCrashed(f"could not restore {self.theorem.name}: {exc}") from exc
 
+    def _resume_at(self, node: CoqNode) -> None:
+        top = self.session.top
+        if top.state_id != node.handle:
+            top.back_to(node.handle, timeout=60)
+
+    def _replay(self, parent: CoqNode, step: CoqNode) -> int:
+        assert step.tactic is not None
+        try:
+            response = self._send(step, step.tactic)
+        except (CoqInterrupted, CoqTimeout) as exc:
+            raise EnvironmentCrashed(f"replaying {step.tactic.text!r} timed out") from exc
+        if response.error is not None:
+            raise EnvironmentCrashed(f"replaying {step.tactic.text!r} failed: {response.error}")
+        return response.state_id

@@ -59,6 +59,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -98,6 +99,7 @@ __all__ = [
     "lean_setup_problems",
     "proof_script",
     "trace_repository",
+    "Traced",
 ]
 
 # One restart-and-retry after a crash, then give up: a crash that repeats on
@@ -113,6 +115,14 @@ INSTALL_HINT = (
     "(and install a Lean 4 toolchain with elan, plus git >= 2.25)"
 )
 TRACE_HINT = "trace it once, before any search: dco trace-lean --benchmark SPEC"
+
+# What the project supports and its image pins (README, "Lean 4 through
+# LeanDojo"): LeanDojo 4.20, made for Lean v4.20.0, and the miniF2F-lean4
+# commit whose Mathlib (tag v4.20.0) is on that toolchain. LeanDojo Benchmark 4
+# comes with its own mathlib4 commit and toolchain (its metadata.json).
+LEAN_DOJO_VERSION = "4.20.0"
+MINIF2F_COMMIT = "be1732497464bab50cffd486114c4b9ad437182f"
+MINIF2F_TOOLCHAIN = "leanprover/lean4:v4.20.0"
 
 # --------------------------------------------------------------------------
 # LeanDojo itself: import, requirements, repositories
@@ -183,20 +193,26 @@ def is_traced(theorem: Theorem) -> bool:
     return bool(ld.is_available_in_cache(lean_theorem(theorem).repo))
 
 
-def trace_repository(repo: str, commit: str | None) -> tuple[Path, bool]:
+@dataclass(frozen=True)
+class Traced:
+    path: Path  # the traced repository in LeanDojo's cache
+    cached: bool  # it was there already (or in the remote cache)
+    lean_version: str  # the toolchain its lean-toolchain names
+
+
+def trace_repository(repo: str, commit: str | None) -> Traced:
     """Have LeanDojo trace ``repo`` at ``commit`` into its cache, unless it is
-    there already (locally, or in the remote cache, which this downloads):
-    ``(path in the cache, whether it was there)``. Tracing builds the whole
-    project with ``lake build`` (hours for Mathlib): run it once, before any
-    search, never inside a worker. Raises :class:`EnvironmentStartError`
-    naming the command that failed."""
+    there already (locally, or in the remote cache, which this downloads).
+    Tracing builds the whole project with ``lake build`` (hours for Mathlib):
+    run it once, before any search, never inside a worker. Raises
+    :class:`EnvironmentStartError` naming the command that failed."""
     ld = import_lean_dojo()
     where = f"{repo}@{commit or 'HEAD'}"
     try:
         lean_repo = lean_repository(repo, commit)
-        if ld.is_available_in_cache(lean_repo):
-            return Path(ld.get_traced_repo_path(lean_repo)), True
-        return Path(ld.get_traced_repo_path(lean_repo)), False
+        cached = bool(ld.is_available_in_cache(lean_repo))
+        path = Path(ld.get_traced_repo_path(lean_repo))
+        return Traced(path, cached, str(lean_repo.lean_version))
     except subprocess.CalledProcessError as exc:
         command = exc.cmd if isinstance(exc.cmd, str) else " ".join(map(str, exc.cmd))
         raise EnvironmentStartError(

@@ -32,8 +32,13 @@ from typing import Any
 
 import pytest
 
-from lean_env.errors import EnvironmentStartError, ProverNotInstalled
-from lean_env.leandojo import LeanDojoEnvironment, lean_setup_problems, run_in_group
+from lean_env.errors import EnvironmentCrashed, EnvironmentStartError, ProverNotInstalled
+from lean_env.leandojo import (
+    LEAN_DOJO_VERSION,
+    LeanDojoEnvironment,
+    lean_setup_problems,
+    run_in_group,
+)
 from lean_env.types import (
     Backend,
     ProofFinished,
@@ -289,8 +294,6 @@ def test_a_lean_killed_by_a_signal_is_restarted_and_replayed(world: World) -> No
 
 def test_a_lean_that_exits_is_restarted_once_then_a_crash(world: World) -> None:
     with open_env(world) as env:
-        from lean_env.errors import EnvironmentCrashed
-
         with pytest.raises(EnvironmentCrashed, match="2 times"):
             env.run_tactic(env.initial_state, "segfault")
         assert len(world.pids) == 2
@@ -454,4 +457,4 @@ def test_leandojo_api_signatures() -> None:
     source = inspect.getsource(ld.Dojo.__enter__)
     assert "pexpect.spawn" in source and "timeout=self.timeout" in source
     assert "lake env lean" in source
-    assert ld.__version__ == "4.20.0"  # the version this adapter was checked against
+    assert ld.__version__ == LEAN_DOJO_VERSION  # the version this adapter was checked against

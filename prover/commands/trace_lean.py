@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("; ".join(errors))
     for repo, commit in repos:
         t0 = time.perf_counter()
-        path, cached = trace_repository(repo, commit)
-        how = "already traced" if cached else f"traced in {time.perf_counter() - t0:.0f} s"
-        print(f"{repo}@{commit or 'HEAD'}: {how} -> {path}")
+        traced = trace_repository(repo, commit)
+        how = "already traced" if traced.cached else f"traced in {time.perf_counter() - t0:.0f} s"
+        print(f"{repo}@{commit or 'HEAD'} (Lean {traced.lean_version}): {how} -> {traced.path}")
     return 0

@@ -36,6 +36,7 @@ from lean_env.errors import EnvironmentCrashed, EnvironmentStartError, ProverNot
 from lean_env.leandojo import (
     LEAN_DOJO_VERSION,
     LeanDojoEnvironment,
+    check_proof_bounded,
     lean_setup_problems,
     run_in_group,
 )
@@ -372,6 +373,18 @@ def test_run_in_group_kills_the_whole_group_past_its_limit(tmp_path: Path) -> No
     wait_dead(int(pidfile.read_text()))  # `lake`'s `lean` would be the grandchild
     code, out, _ = run_in_group([sys.executable, "-c", "print(input())"], "back", timeout=60)
     assert code == 0 and out.strip() == "back"
+
+
+def test_the_bounded_check_runs_leandojo_in_a_child_that_never_traces(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The child reads LeanDojo's settings from the environment, as a user's would.
+    monkeypatch.setenv("CACHE_DIR", str(tmp_path / "child-cache"))
+    monkeypatch.setenv("DISABLE_REMOTE_CACHE", "1")
+    monkeypatch.setenv("TMP_DIR", str(tmp_path))
+    with pytest.raises(RuntimeError, match="not traced"):
+        check_proof_bounded(world.theorem, "by\n  simp", timeout=300)
+    assert world.events("command") == [] and world.pids == []
 
 
 # -- the real constructor path, with LeanDojo's own environment variables -------------

@@ -58,7 +58,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -142,7 +142,7 @@ def import_lean_dojo() -> ModuleType:
     return lean_dojo
 
 
-def lean_setup_problems(environ: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+def lean_setup_problems(environ: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
     """What a Lean run needs from the machine: ``(errors, warnings)``.
 
     Errors: no ``lake`` on ``PATH`` (elan's toolchain), no ``wget`` while
@@ -152,7 +152,8 @@ def lean_setup_problems(environ: dict[str, str] | None = None) -> tuple[list[str
     unset (traced repositories go to ``~/.cache/lean_dojo``)."""
     env = os.environ if environ is None else environ
     path = env.get("PATH")
-    errors, warnings = [], []
+    errors: list[str] = []
+    warnings: list[str] = []
     if shutil.which("lake", path=path) is None:
         errors.append("no `lake` on PATH: install a Lean 4 toolchain with elan")
     if "DISABLE_REMOTE_CACHE" not in env and shutil.which("wget", path=path) is None:

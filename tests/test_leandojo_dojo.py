@@ -320,6 +320,24 @@ def test_verify_in_a_fresh_dojo_never_raises(world: World) -> None:
         assert alive(search)  # the search session's Lean was never touched
 
 
+def test_one_leangitrepo_per_repository_and_process(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building one queries GitHub for a GitHub URL and reads lean-toolchain.
+    built: list[tuple[str, str]] = []
+    real = ld.LeanGitRepo
+
+    def counting(url: str, commit: str) -> Any:
+        built.append((url, commit))
+        return real(url, commit)
+
+    monkeypatch.setattr(ld, "LeanGitRepo", counting)
+    for _ in range(2):
+        with open_env(world) as env:
+            assert env.verify(["simp"]).ok
+    assert built == [(world.theorem.repo, world.theorem.commit)]
+
+
 def test_an_untraced_repository_fails_at_start_and_is_never_traced(
     world: World, tmp_path: Path
 ) -> None:

@@ -148,6 +148,10 @@ def run(args: argparse.Namespace) -> int:
         plot_passk(results, out / PLOT_FILE)
         print(passk_table(results))
     print(f"results: {out / RESULTS_FILE}; plot: {out / PLOT_FILE}; database: {db_path}")
+    from prover.commands.view import command_for
+
+    for member, run_id in runs:
+        print(f"browse {member.label}: {command_for(db_path, run_id, out / f'view-run{run_id}')}")
     if interrupted:
         print("interrupted: partial results written; re-run the same command to resume",
               file=sys.stderr)  # fmt: skip

@@ -97,4 +97,7 @@ def run(args: argparse.Namespace) -> int:
         f"failed {s['failed']} (environment did not start: {s['start_failed']}); "
         f"open (budget spent) {s['open']}; run {run_id} in {args.db}"
     )
+    from prover.commands.view import command_for
+
+    print(f"browse it: {command_for(args.db, run_id)}")
     return 0

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from view_fixtures import SCRIPT, search_records, write_run
+from view_fixtures import SCRIPT, rollout_records, search_records, write_run
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, write_benchmark
 from lean_env.coq.source import parse_declarations
@@ -62,6 +62,21 @@ def test_the_site_has_an_index_and_a_page_per_theorem(tmp_path, db, records, cap
     proved = (site / page_name(records["and_intro"].name)).read_text(encoding="utf-8")
     proof = json.loads(records["and_intro"].theorem["proof"])
     assert re.search(r"Proof\.\n" + "".join(rf"\s+{re.escape(t)}\.\n" for t in proof) + "Qed.", proved)
+
+
+def test_a_rollouts_run_gets_a_pass_at_k_plot(tmp_path, capsys) -> None:
+    records = rollout_records(tmp_path, passes=4)
+    db = tmp_path / "roll.sqlite"
+    write_run(db, records, {"strategy": "rollouts", "generator": "symbolic"})
+    assert view(capsys, "--db", str(db), "--out", str(tmp_path / "site"))[0] == 0
+    png = (tmp_path / "site" / "passk.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<img class="plot" src="passk.png"' in index
+    ks = [int(k) for k in re.findall(r'<tr><td class="num">(\d+)</td><td class="num">[\d.]+</td></tr>', index)]
+    assert ks == [1, 2, 4]
+    attempts = {r.name: [a["success"] for a in r.attempts] for r in records}
+    assert all(len(a) == 4 for a in attempts.values())
 
 
 def test_a_script_in_a_statement_is_escaped_everywhere(tmp_path, db, records, capsys) -> None:

@@ -83,7 +83,7 @@ def test_a_failed_tactic_shows_the_proof_assistants_error(browser, site) -> None
     assert "n = S n" in goals
 
 
-def test_expand_all_draws_every_node_and_collapse_returns(browser, site) -> None:
+def test_expand_more_opens_a_small_tree_in_one_click_and_collapse_returns(browser, site) -> None:
     root, records = site
     record = records["not_succ"]
     open_page(browser, root, record.name)
@@ -93,6 +93,7 @@ def test_expand_all_draws_every_node_and_collapse_returns(browser, site) -> None
     states = {n["node"] for n in record.nodes if n["kind"] == "state"}
     assert len(browser.find_all("li.node")) == len(states)
     assert opened() == len({e["src"] for e in record.edges})
+    assert browser.text(browser.find("#expand-status")) == "every state is open"
     browser.click(browser.find("#collapse"))
     assert opened() == 1
 

@@ -47,6 +47,20 @@ def search_records(directory: Path) -> dict[str, TheoremRecord]:
     return records
 
 
+def rollout_records(directory: Path, passes: int = 4) -> list[TheoremRecord]:
+    """pass@N rollouts (``passes`` attempts each, not stopping at a proof) on
+    ``and_intro`` and ``not_succ``: a run with a pass@k curve."""
+    (directory / "Roll.v").write_text(SOURCE, encoding="utf-8")
+    search = TreeSearch(SearchConfig(strategy="rollouts"))
+    budget = Budget(wall_clock=60, max_passes=passes, max_depth=6, tactic_timeout=5)
+    records = []
+    for decl in parse_declarations(directory / "Roll.v")[:2]:
+        generator = FixedTacticGenerator(tactics=TACTICS, per_name=(), seed=3)
+        result = search.search(decl.theorem, open_environment, generator, budget)
+        records.append(record_of(result, split="test"))
+    return records
+
+
 def write_run(db: Path, records: list[TheoremRecord], config: dict | None = None) -> int:
     with SearchDB(db) as log:
         run_id, _ = log.open_run(config or CONFIG, total=len(records))

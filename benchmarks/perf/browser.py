@@ -78,6 +78,9 @@ class Browser:
                     "goog:chromeOptions": {"binary": browser, "args": args}}  # fmt: skip
             reply = self._call("POST", "/session", {"capabilities": {"alwaysMatch": caps}})
             self.session = f"/session/{reply['sessionId']}"
+            # A script may run as long as an HTTP call may wait (the default is 30 s).
+            ms = int(timeout * 1000)
+            self._call("POST", f"{self.session}/timeouts", {"script": ms, "pageLoad": ms})
         except BaseException:
             self._stop_driver()
             raise

@@ -214,8 +214,9 @@ def _tree_section(tree: dict[str, Any]) -> str:
             f"<p class=\"note\">{limit} States are nodes, tactics edges; the proof path is open "
             "and the rest collapsed: ▸ expands, a click shows a state's goals or a tactic's "
             "details.</p><p class=\"controls\"><button type=\"button\" id=\"expand-all\">expand "
-            "all</button> <button type=\"button\" id=\"collapse\">collapse to the proof path"
-            "</button></p><div class=\"tree-wrap\"><div id=\"tree\"><div id=\"tree-root\"></div>"
+            "more</button> <button type=\"button\" id=\"collapse\">collapse to the proof path"
+            "</button> <span class=\"note\" id=\"expand-status\">expand more opens closed states "
+            "breadth-first, up to 3,000 tactics per click</span></p><div class=\"tree-wrap\"><div id=\"tree\"><div id=\"tree-root\"></div>"
             "</div><aside id=\"panel\"><p class=\"note\">Click a state or a tactic.</p></aside>"
             "</div>")  # fmt: skip
 

@@ -88,11 +88,13 @@ def render(db: str | Path, run_id: int, path: str,
 
 def serve(db: str | Path, run_id: int | None, port: int, say: Callable[[str], None],
           max_nodes: int = MAX_NODES) -> None:  # fmt: skip
-    """Serve until interrupted."""
+    """Serve until Ctrl-C."""
     server = make_server(db, run_id, port, max_nodes)
     host, bound = server.server_address[:2]
     say(f"serving run {server.run_id} of {db} at http://{host}:{bound}/ (Ctrl-C stops)")
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        say("stopped")
     finally:
         server.server_close()

@@ -4,6 +4,7 @@
 // Every string from the proof assistant goes through textContent: never HTML.
 (function () {
   "use strict";
+  const started = performance.now();
   const copy = document.getElementById("copy-proof");
   if (copy) copy.addEventListener("click", () => {
     const text = document.getElementById("proof-script");
@@ -68,11 +69,9 @@
     tog.type = "button";
     tog.disabled = !n.out.length;
     tog.title = n.out.length ? "expand / collapse" : "no tactic tried here";
-    tog.addEventListener("click", ev => { ev.stopPropagation(); toggle(n); });
     const count = n.out.length + (n.out.length === 1 ? " tactic" : " tactics");
     row.append(tog, el("span", "nid", "#" + n.id), el("span", "goal", conclusion(n.goals)),
                el("span", "cnt", n.status + " · " + count));
-    row.addEventListener("click", () => showNode(n, row));
     li.append(row);
     items.set(n.id, li);
     if (open.has(n.id)) expand(n);
@@ -91,7 +90,6 @@
       : e.result;
     row.append(el("code", "tac", e.tactic), el("span", "res", res),
                el("span", "meta", "log-prob " + num(e.logprob, 3) + " · " + num(e.seconds, 3) + " s"));
-    row.addEventListener("click", () => showEdge(e, row));
     li.append(row);
     if (!e.shown) {
       li.append(el("div", "link note", "subtree not shown: beyond this page's node limit"));
@@ -135,6 +133,40 @@
     li.querySelector(":scope > .row > .tog").textContent = "▸";
   }
   function toggle(n) { (open.has(n.id) ? collapse : expand)(n); }
+
+  // One listener for the whole tree (not one per row: a big tree has many).
+  treeEl.addEventListener("click", ev => {
+    const tog = ev.target.closest("button.tog");
+    const row = ev.target.closest(".row, .erow");
+    if (!row || ev.target.closest("a")) return;
+    const li = row.parentElement;
+    if (li.dataset.node !== undefined) {
+      const n = N.get(Number(li.dataset.node));
+      if (tog) toggle(n); else showNode(n, row);
+    } else if (li.dataset.edge !== undefined) {
+      showEdge(E[Number(li.dataset.edge)], row);
+    }
+  });
+
+  // "expand more": open the closed states breadth-first, at most
+  // EXPAND_ROWS tactic rows per click, so one click never freezes the page.
+  const EXPAND_ROWS = 3000;
+  function expandMore() {
+    let rows = 0;
+    const queue = [N.get(data.root)];
+    for (let i = 0; i < queue.length; i++) {
+      const n = queue[i];
+      if (!open.has(n.id) && n.out.length) {
+        if (rows > 0 && rows + n.out.length > EXPAND_ROWS) break;
+        expand(n);
+        rows += n.out.length;
+      }
+      for (const e of n.out) if (e.own && e.shown && N.has(e.dst) && N.get(e.dst).kind === "state") queue.push(N.get(e.dst));
+    }
+    const closed = Array.from(N.values()).filter(n => n.out.length && !open.has(n.id)).length;
+    const status = document.getElementById("expand-status");
+    if (status) status.textContent = closed ? closed + " states still closed: click again for more" : "every state is open";
+  }
 
   function ancestors(id) {
     const chain = [];
@@ -210,7 +242,7 @@
   }
 
   const button = (id, f) => { const b = document.getElementById(id); if (b) b.addEventListener("click", f); };
-  button("expand-all", () => { for (const n of N.values()) if (n.out.length) open.add(n.id); draw(); });
+  button("expand-all", expandMore);
   button("collapse", () => { resetOpen(); draw(); });
   window.addEventListener("hashchange", () => { const m = /^#n(\d+)$/.exec(location.hash); if (m) reveal(Number(m[1])); });
 
@@ -218,5 +250,6 @@
   draw();
   const m = /^#n(\d+)$/.exec(location.hash);
   if (m) reveal(Number(m[1]));
+  document.body.dataset.treeMs = (performance.now() - started).toFixed(1);  // for the benchmark
   document.body.dataset.treeReady = "1";
 })();

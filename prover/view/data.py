@@ -206,7 +206,7 @@ class RunReader:
             "SELECT theorem, success FROM attempts WHERE run_id = ? ORDER BY theorem, idx",
             (run_id,),
         ):
-            if r["theorem"] in out:  # attempts of a theorem still being committed: skip
+            if r["theorem"] in out:  # committed after the theorem list was read: skip
                 out[r["theorem"]].append(bool(r["success"]))
         return out
 

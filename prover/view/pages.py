@@ -60,7 +60,9 @@ def seconds(x: float | None) -> str:
 # -- the index ----------------------------------------------------------------
 def index_html(s: RunSummary, plot: str | None, page_of: dict[str, str]) -> str:
     """The run's index; ``plot`` is the pass@k image's relative path, if any."""
+    c = s.counts
     header = (f"<h1>run {s.run.id}</h1><span>{h(s.db_name)}</span>"
+              f"<span>{c['proved']}/{c['total']} proved</span>"
               f"<span>{h(s.run.config.get('benchmark', ''))} {h(s.run.config.get('split', ''))}"
               f"</span><span>{h(s.generator)}</span>")  # fmt: skip
     parts = [_counts(s), '<div class="two">', _time_table(s), _passk(s, plot), "</div>",
@@ -79,8 +81,8 @@ def _counts(s: RunSummary) -> str:
     )
     return (f"<h2>Result</h2><div class=\"cards\">{cards}"
             f"<div class=\"card\"><b>{c['start_failed']}</b>environment did not start</div></div>"
-            f"<p class=\"note\">{done}; run {state}. Failed counts those whose environment "
-            "did not start; every selected theorem is in the denominator.</p>")  # fmt: skip
+            f"<p class=\"note\">{done}; run {state}. The failed count includes the theorems "
+            "whose environment did not start: every theorem is in the denominator.</p>")  # fmt: skip
 
 
 def _time_table(s: RunSummary) -> str:
@@ -127,7 +129,7 @@ def _theorem_table(s: RunSummary, page_of: dict[str, str]) -> str:
             _num(t["seconds_search"], seconds(t["seconds_search"])),
             _num(t["expansions"]), _num(t["nodes"]), _num(t["tactic_calls"]),
             _num(len(proof) if proof else None),
-            f"<td>{h(s.found_by(t))}</td>",
+            f'<td class="nowrap">{h(s.found_by(t))}</td>',
         ]
         rows.append(f'<tr data-status="{h(t["status"])}">{"".join(cells)}</tr>')
     filters = "".join(
@@ -188,7 +190,8 @@ def _proof_box(script: str | None) -> str:
         return "<h2>Verified proof</h2><p class=\"note\">None: the theorem was not proved.</p>"
     return ("<h2>Verified proof</h2><p class=\"note\">Re-checked from scratch by the proof "
             "assistant. <button type=\"button\" class=\"copy\" id=\"copy-proof\">copy</button></p>"
-            f"<textarea class=\"proof\" id=\"proof-script\" readonly spellcheck=\"false\">{h(script)}"
+            f"<textarea class=\"proof\" id=\"proof-script\" readonly spellcheck=\"false\" "
+            f"rows=\"{min(script.count(chr(10)) + 2, 24)}\">{h(script)}"
             "</textarea>")  # fmt: skip
 
 

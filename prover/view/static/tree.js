@@ -70,8 +70,9 @@
     tog.disabled = !n.out.length;
     tog.title = n.out.length ? "expand / collapse" : "no tactic tried here";
     const count = n.out.length + (n.out.length === 1 ? " tactic" : " tactics");
+    const goals = n.num_goals > 1 ? n.num_goals + " goals · " : "";
     row.append(tog, el("span", "nid", "#" + n.id), el("span", "goal", conclusion(n.goals)),
-               el("span", "cnt", n.status + " · " + count));
+               el("span", "cnt", goals + n.status + " · " + count));
     li.append(row);
     items.set(n.id, li);
     if (open.has(n.id)) expand(n);

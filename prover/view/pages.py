@@ -102,12 +102,12 @@ def _time_table(s: RunSummary) -> str:
 def _passk(s: RunSummary, plot: str | None) -> str:
     if not s.passk:
         return "<section><h2>pass@k</h2><p class=\"note\">No attempts recorded yet.</p></section>"
-    rows = "".join(f"<tr><td class=\"num\">{p.k}</td><td class=\"num\">{p.estimate:.4f}</td></tr>"
-                   for p in s.passk)  # fmt: skip
+    ks = "".join(f'<td class="num">{p.k}</td>' for p in s.passk)
+    values = "".join(f'<td class="num">{p.estimate:.4f}</td>' for p in s.passk)
     img = f'<img class="plot" src="{h(plot)}" alt="pass@k plot">' if plot else ""
-    return (f"<section><h2>pass@k</h2>{img}<table><tr><th class=\"num\">k</th>"
-            f"<th class=\"num\">pass@k</th></tr>{rows}</table><p class=\"note\">Unbiased "
-            f"estimator over {s.passk[0].theorems} theorems; attempts per theorem: {h(s.attempts_note)}."
+    return (f"<section><h2>pass@k</h2>{img}<table class=\"passk\"><tr><th>k</th>{ks}</tr>"
+            f"<tr><th>pass@k</th>{values}</tr></table><p class=\"note\">Unbiased estimator "
+            f"over {s.passk[0].theorems} theorems; attempts per theorem: {h(s.attempts_note)}."
             "</p></section>")  # fmt: skip
 
 

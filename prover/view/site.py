@@ -72,7 +72,7 @@ def write_plot(summary: RunSummary, path: Path | BinaryIO) -> bool:
     matplotlib.use("Agg")  # no display on servers
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    fig, ax = plt.subplots(figsize=(5.0, 3.2))
     ax.plot([p.k for p in summary.passk], [p.estimate for p in summary.passk], marker="o",
             markersize=3, label=summary.generator)  # fmt: skip
     ax.set_xscale("log", base=2)

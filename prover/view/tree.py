@@ -70,7 +70,7 @@ def kept_nodes(tree: Tree, path: list[int], owner: dict[int, int], max_nodes: in
     """The nodes a page embeds: the proof path, then the shallowest nodes, and
     every kept node's owning chain up to the root."""
     order = sorted(tree.nodes, key=lambda n: (n["depth"] or 0, n["node"]))
-    keep = {tree.edges[i]["dst"] for i in path} | {tree.nodes[0]["node"]} if tree.nodes else set()
+    keep = {tree.nodes[0]["node"]} | {tree.edges[i]["dst"] for i in path}
     for n in order:
         if len(keep) >= max_nodes:
             break

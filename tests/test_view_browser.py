@@ -81,6 +81,11 @@ def test_a_failed_tactic_shows_the_proof_assistants_error(browser, site) -> None
     browser.click(browser.find("li.node > .row"))
     goals = browser.text(browser.find("#panel pre.goals"))
     assert "n = S n" in goals
+    # A link to a state (#nID) opens the way to it and selects it.
+    deep = max(n["node"] for n in record.nodes if n["kind"] == "state")
+    browser.get((root / page_name(record.name)).as_uri() + f"#n{deep}")
+    browser.wait_for(f"document.querySelector('li.node[data-node=\"{deep}\"] > .row.sel')")
+    assert browser.text(browser.find("#panel h3")).startswith(f"State #{deep} ")
 
 
 def test_expand_more_opens_a_small_tree_in_one_click_and_collapse_returns(browser, site) -> None:

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "expert-iterate": ("prover.commands.expert_iterate", "expert-iteration rounds"),
     "report": ("prover.commands.report", "regenerate benchmarks/REPORT.md"),
     "demo": ("prover.commands.demo", "the README's main job"),
+    "view": ("prover.commands.view", "a browsable site of a search run (proof trees)"),
 }
 
 

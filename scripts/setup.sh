@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Idempotent setup: Coq through apt when coqtop is missing, a virtualenv in
-# .venv, torch==2.13.0 first (this machine's local CPU wheel; anything else
-# pulls a multi-GB CUDA build), then the package with its extras.
+# Idempotent setup: Coq and Chromium (the viewer's browser tests) through apt
+# when missing, a virtualenv in .venv, torch==2.13.0 first (this machine's local
+# CPU wheel; anything else pulls a multi-GB CUDA build), then the package with
+# its extras.
 # Re-running is cheap: the pip step is skipped while pyproject.toml is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,16 @@ if ! command -v coqtop >/dev/null 2>&1 || ! command -v coqc >/dev/null 2>&1; the
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends coq >/dev/null
+fi
+
+# Headless Chromium and its WebDriver: the browser tests of `dco view`.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    log "installing Chromium (apt-get install chromium chromium-driver)"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        chromium chromium-driver >/dev/null
 fi
 
 python=${PYTHON:-python3}

@@ -144,6 +144,10 @@ def run(args: argparse.Namespace) -> int:
     }  # fmt: skip
     write_json(out / RESULTS_FILE, results)
     _write_theorems(out / "theorems.jsonl", jobs, proofs)
+    from prover.commands.view import command_for
+
+    for member, run_id in runs:  # before the table and the results line, which end the output
+        print(f"browse {member.label}: {command_for(db_path, run_id, out / f'view-run{run_id}')}")
     if scores:
         plot_passk(results, out / PLOT_FILE)
         print(passk_table(results))

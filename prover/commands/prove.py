@@ -184,3 +184,7 @@ def _print_summary(report: dict[str, Any]) -> None:
         print(f"{r['model']:<12} {r['status']:<8} {r['attempts']:>8} {r['tactic_calls']:>8} "
               f"{seconds:>8.1f}  {r['reason']}")  # fmt: skip
     print(f"\nsearch log: {report['db']} (runs {', '.join(str(r['run_id']) for r in report['models'])})")
+    from prover.commands.view import command_for
+
+    shown = next((r for r in report["models"] if r["model"] == report["found_by"]), report["models"][-1])
+    print(f"browse its search tree: {command_for(report['db'], shown['run_id'])}")

@@ -91,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
                 bar.update(1)
         db.end_run(run_id)
         s = db.summary(run_id)
+    from prover.commands.view import command_for
+
+    # The summary stays the last line (scripts read it); the hint comes just before.
+    print(f"browse it: {command_for(args.db, run_id)}")
     share = s["proved"] / s["total"] if s["total"] else 0.0
     print(
         f"proved {s['proved']}/{s['total']} ({100 * share:.1f}%); "

@@ -2,10 +2,13 @@
 temperature and an optional top-k filter.
 
 Every prompt is run through the model once; its cache is then repeated for
-the ``samples`` draws, and rows that have emitted EOS are dropped from the
-batch as they finish, so a batch of 16 states x 64 samples costs 16 prompt
-passes plus one cached step per row per token. The log-probability of
-a row is its sum of token log-probs under the model itself (temperature 1,
+the ``samples`` draws (the same number for every prompt, or one count per
+prompt), and rows that have emitted EOS are dropped from the batch as they
+finish, so a batch of 16 states x 64 samples costs 16 prompt passes plus one
+cached step per row per token. The draws of one prompt are independent
+samples whatever their number: they share the prompt's keys and values,
+which are a deterministic function of the prompt, and nothing else. The
+log-probability of a row is its sum of token log-probs under the model itself (temperature 1,
 no filter), EOS included: the quantity search ranks candidates by, whatever
 distribution they were drawn from.
 """
@@ -29,7 +32,8 @@ COMPACT_AT = 0.8
 
 @dataclass
 class Decoded:
-    # One row per draw, prompt-major (prompt i's draws are rows i*s .. i*s+s-1).
+    # One row per draw, prompt-major (with s draws each, prompt i's draws are
+    # rows i*s .. i*s+s-1; with counts, prompt i's follow prompt i-1's).
     tokens: list[list[int]]  # without the EOS
     logprobs: list[float]  # sum of log p of the tokens and the EOS
     finished: list[bool]  # ended with EOS (False: cut at max_new_tokens)
@@ -64,16 +68,18 @@ def decode(
     eos: int,
     pad: int,
     max_new_tokens: int,
-    samples: int = 1,
+    samples: int | Sequence[int] = 1,
     greedy: bool = False,
     temperature: float = 1.0,
     top_k: int | None = None,
     generator: torch.Generator | None = None,
 ) -> Decoded:
+    """``samples``: draws per prompt, one number for all or one per prompt."""
     if not greedy and temperature <= 0:
         raise ValueError(f"sampling needs temperature > 0, got {temperature}")
-    if samples < 1 or max_new_tokens < 1:
-        raise ValueError("samples and max_new_tokens must be >= 1")
+    counts = [samples] * len(prompts) if isinstance(samples, int) else list(samples)
+    if len(counts) != len(prompts) or min(counts, default=1) < 1 or max_new_tokens < 1:
+        raise ValueError("samples (one count >= 1 per prompt) and max_new_tokens must be >= 1")
     device = model_device(model)
     n, width = len(prompts), max(len(p) for p in prompts)
     ids = torch.full((n, width), pad, dtype=torch.long)
@@ -91,12 +97,20 @@ def decode(
     )
     cache, logits = out.past_key_values, out.logits[:, -1].float()
     next_pos = mask.sum(dim=1)
-    if samples > 1:
+    if isinstance(samples, int) and samples > 1:
         cache.batch_repeat_interleave(samples)
         logits = logits.repeat_interleave(samples, dim=0)
         mask = mask.repeat_interleave(samples, dim=0)
         next_pos = next_pos.repeat_interleave(samples, dim=0)
-    rows = n * samples
+    elif max(counts) > 1:
+        # row j of the batch draws for prompt index[j]: each prompt's cache
+        # is copied once per draw, never recomputed
+        index = torch.repeat_interleave(
+            torch.arange(n, device=device), torch.tensor(counts, device=device)
+        )
+        cache.batch_select_indices(index)
+        logits, mask, next_pos = logits[index], mask[index], next_pos[index]
+    rows = sum(counts)
     active = torch.arange(rows, device=device)  # the global row of each live batch row
     tokens: list[list[int]] = [[] for _ in range(rows)]
     logprob = torch.zeros(rows, dtype=torch.float64, device=device)

@@ -1,0 +1,95 @@
+"""Provers side by side at the same wall clock per theorem, from their runs
+in a search database: when each theorem was proved, proved-within-t, and
+paired comparisons (theorems each proves alone, exact McNemar test).
+
+A theorem's proof time is ``seconds_to_proof`` in the ``stats`` JSON of its
+``theorems`` row (search seconds when the first verified proof was found).
+Databases written before that field existed give the search's whole wall
+clock instead (``seconds_search``): exact for best-first, which stops at its
+first proof, and an upper bound for rollouts that run all their passes.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from benchmarks.paired import paired, proved_within, time_grid, within_counts
+from search.db import SearchDB
+
+
+def proved_at(db: SearchDB, run_id: int) -> dict[str, float]:
+    """Theorem -> search seconds at which the run proved it."""
+    out: dict[str, float] = {}
+    for row in db.db.query(
+        "SELECT theorem, seconds_search, stats FROM theorems WHERE run_id = ? AND status = 'proved'",
+        [run_id],
+    ):
+        stats = json.loads(row["stats"] or "{}")
+        at = stats.get("seconds_to_proof")
+        out[row["theorem"]] = round(float(at if at is not None else row["seconds_search"]), 3)
+    return out
+
+
+def seconds_used(db: SearchDB, run_id: int) -> list[float]:
+    """Search seconds each finished theorem of the run used."""
+    return [
+        float(r["seconds_search"] or 0.0)
+        for r in db.db.query("SELECT seconds_search FROM theorems WHERE run_id = ?", [run_id])
+    ]
+
+
+def timing(db: SearchDB, run_id: int, budget_s: float) -> dict[str, Any]:
+    """The timing fields of one member's entry in ``results.json``."""
+    used = seconds_used(db, run_id)
+    at = proved_at(db, run_id)
+    return {
+        "budget_per_theorem_s": budget_s,
+        # A run that stops early (rollouts done with their passes) says so here.
+        "seconds_per_theorem": round(statistics.fmean(used), 3) if used else None,
+        "median_seconds_per_theorem": round(statistics.median(used), 3) if used else None,
+        "proved_at": dict(sorted(at.items())),
+        "proved_within": within_counts(at, time_grid([budget_s])),
+    }
+
+
+def side_by_side(members: Sequence[dict[str, Any]], theorems: Collection[str]) -> dict[str, Any]:
+    """Every member beside the others at the same wall clock per theorem:
+    proved within t for the common grid (up to the smallest budget), and
+    paired comparisons of each pair at that smallest budget."""
+    timed = [m for m in members if m.get("proved_at") is not None]
+    if not timed:
+        return {"grid": [], "proved_within": {}, "paired": []}
+    grid = time_grid(m["budget_per_theorem_s"] for m in timed)
+    at_t = grid[-1]
+    pairs = [
+        paired(a["label"], proved_within(a["proved_at"], at_t),
+               b["label"], proved_within(b["proved_at"], at_t), theorems).to_dict()
+        for i, a in enumerate(timed) for b in timed[i + 1 :]
+    ]  # fmt: skip
+    return {
+        "grid": grid,
+        "seconds": at_t,
+        "proved_within": {m["label"]: within_counts(m["proved_at"], grid) for m in timed},
+        "paired": pairs,
+    }
+
+
+def side_by_side_table(comparison: dict[str, Any]) -> str:
+    """Proved within t (columns) per prover (rows), then the paired tests."""
+    grid, rows = comparison["grid"], comparison["proved_within"]
+    if not rows:
+        return ""
+    width = max(10, *(len(label) for label in rows))
+    lines = [f"{'proved within t s':<{width}}  " + "  ".join(f"{t:>6g}" for t in grid)]
+    for label, counts in rows.items():
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{counts[f'{t:g}']:>6}" for t in grid))
+    for p in comparison["paired"]:
+        lines.append(
+            f"at {comparison['seconds']:g} s: {p['a']} {p['proved_a']} vs {p['b']} {p['proved_b']}; "
+            f"only {p['a']}: {len(p['only_a'])}, only {p['b']}: {len(p['only_b'])}; "
+            f"exact McNemar p = {p['mcnemar_p']:.3g}"
+        )
+    return "\n".join(lines)

@@ -18,8 +18,9 @@ probability 1/2, so the exact two-sided p-value is
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # Wall clocks (seconds per theorem) at which provers are put side by side;
 # each run's own budget is added to the ones below it.
@@ -91,3 +92,50 @@ def time_grid(budgets: Iterable[float]) -> list[float]:
 def within_counts(proved_at: Mapping[str, float], grid: Iterable[float]) -> dict[str, int]:
     """``{"t": theorems proved within t}`` for each t of ``grid`` (JSON keys)."""
     return {f"{t:g}": len(proved_within(proved_at, t)) for t in grid}
+
+
+def side_by_side(members: Sequence[dict[str, Any]], theorems: Collection[str]) -> dict[str, Any]:
+    """Every member beside the others at the same wall clock per theorem:
+    proved within t for the common grid (up to the smallest budget), and
+    paired comparisons of each pair at that smallest budget."""
+    timed = [m for m in members if m.get("proved_at") is not None]
+    if not timed:
+        return {"grid": [], "proved_within": {}, "paired": []}
+    grid = time_grid(m["budget_per_theorem_s"] for m in timed)
+    at_t = grid[-1]
+    pairs = [
+        paired(a["label"], proved_within(a["proved_at"], at_t),
+               b["label"], proved_within(b["proved_at"], at_t), theorems).to_dict()
+        for i, a in enumerate(timed) for b in timed[i + 1 :]
+    ]  # fmt: skip
+    return {
+        "grid": grid,
+        "seconds": at_t,
+        "proved_within": {m["label"]: within_counts(m["proved_at"], grid) for m in timed},
+        # mean search seconds each prover used of its budget per theorem
+        "seconds_per_theorem": {m["label"]: m.get("seconds_per_theorem") for m in timed},
+        "budget_per_theorem_s": {m["label"]: m["budget_per_theorem_s"] for m in timed},
+        "paired": pairs,
+    }
+
+
+def side_by_side_table(comparison: dict[str, Any]) -> str:
+    """Proved within t (columns) per prover (rows), then the paired tests."""
+    grid, rows = comparison["grid"], comparison["proved_within"]
+    if not rows:
+        return ""
+    width = max(10, *(len(label) for label in rows))
+    lines = [f"{'proved within t s':<{width}}  " + "  ".join(f"{t:>6g}" for t in grid)
+             + "  s used/budget per theorem"]  # fmt: skip
+    for label, counts in rows.items():
+        used = comparison.get("seconds_per_theorem", {}).get(label)
+        budget = comparison.get("budget_per_theorem_s", {}).get(label)
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{counts[f'{t:g}']:>6}" for t in grid)
+                     + (f"  {used:.1f}/{budget:g}" if used is not None else ""))  # fmt: skip
+    for p in comparison["paired"]:
+        lines.append(
+            f"at {comparison['seconds']:g} s: {p['a']} {p['proved_a']} vs {p['b']} {p['proved_b']}; "
+            f"only {p['a']}: {len(p['only_a'])}, only {p['b']}: {len(p['only_b'])}; "
+            f"exact McNemar p = {p['mcnemar_p']:.3g}"
+        )
+    return "\n".join(lines)

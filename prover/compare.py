@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Collection, Sequence
 from typing import Any
 
-from benchmarks.paired import paired, proved_within, time_grid, within_counts
+from benchmarks.paired import side_by_side, side_by_side_table, time_grid, within_counts
 from search.db import SearchDB
+
+__all__ = ["proved_at", "seconds_used", "side_by_side", "side_by_side_table", "timing"]
 
 
 def proved_at(db: SearchDB, run_id: int) -> dict[str, float]:
@@ -53,43 +54,3 @@ def timing(db: SearchDB, run_id: int, budget_s: float) -> dict[str, Any]:
         "proved_at": dict(sorted(at.items())),
         "proved_within": within_counts(at, time_grid([budget_s])),
     }
-
-
-def side_by_side(members: Sequence[dict[str, Any]], theorems: Collection[str]) -> dict[str, Any]:
-    """Every member beside the others at the same wall clock per theorem:
-    proved within t for the common grid (up to the smallest budget), and
-    paired comparisons of each pair at that smallest budget."""
-    timed = [m for m in members if m.get("proved_at") is not None]
-    if not timed:
-        return {"grid": [], "proved_within": {}, "paired": []}
-    grid = time_grid(m["budget_per_theorem_s"] for m in timed)
-    at_t = grid[-1]
-    pairs = [
-        paired(a["label"], proved_within(a["proved_at"], at_t),
-               b["label"], proved_within(b["proved_at"], at_t), theorems).to_dict()
-        for i, a in enumerate(timed) for b in timed[i + 1 :]
-    ]  # fmt: skip
-    return {
-        "grid": grid,
-        "seconds": at_t,
-        "proved_within": {m["label"]: within_counts(m["proved_at"], grid) for m in timed},
-        "paired": pairs,
-    }
-
-
-def side_by_side_table(comparison: dict[str, Any]) -> str:
-    """Proved within t (columns) per prover (rows), then the paired tests."""
-    grid, rows = comparison["grid"], comparison["proved_within"]
-    if not rows:
-        return ""
-    width = max(10, *(len(label) for label in rows))
-    lines = [f"{'proved within t s':<{width}}  " + "  ".join(f"{t:>6g}" for t in grid)]
-    for label, counts in rows.items():
-        lines.append(f"{label:<{width}}  " + "  ".join(f"{counts[f'{t:g}']:>6}" for t in grid))
-    for p in comparison["paired"]:
-        lines.append(
-            f"at {comparison['seconds']:g} s: {p['a']} {p['proved_a']} vs {p['b']} {p['proved_b']}; "
-            f"only {p['a']}: {len(p['only_a'])}, only {p['b']}: {len(p['only_b'])}; "
-            f"exact McNemar p = {p['mcnemar_p']:.3g}"
-        )
-    return "\n".join(lines)

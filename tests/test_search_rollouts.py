@@ -321,7 +321,9 @@ def test_prefix_shared_draws_match_independent_draws(tiny_model) -> None:
         for s, c in zip(batch, got, strict=True):
             if c:
                 side[(s, c[0].tactic)] = max(side.get((s, c[0].tactic), -math.inf), c[0].logprob)
-    common = [key for key in a if a[key] >= 20 and b[key] >= 20 and key[1] is not None]
+    # (a text holding U+FFFD stands for many different invalid byte strings)
+    common = [key for key in a if a[key] >= 20 and b[key] >= 20
+              and key[1] is not None and "\ufffd" not in key[1]]  # fmt: skip
     assert common
     for key in common:
         assert best[0][key] == pytest.approx(best[1][key], abs=1e-4), key

@@ -149,10 +149,16 @@ def report(r: dict[str, Any]) -> str:
 
 
 def train_default_model(benchmark: str, steps: int, out: str) -> str:
+    """A model of the default size after a short CE run (small batches at a
+    high learning rate: enough to end its tactics with EOS, in minutes)."""
+    import torch
+
     from training.trainer import TrainConfig, Trainer
 
+    torch.set_num_threads(1)
     Trainer(TrainConfig(benchmark=benchmark, out=out, max_steps=steps, warmup_steps=min(10, steps),
-                        progress=False, eval_limit=0, checkpoint_every=10**9)).train()  # fmt: skip
+                        batch_size=8, lr=3e-3, progress=False, eval_limit=0,
+                        checkpoint_every=10**9)).train()  # fmt: skip
     return out
 
 
@@ -160,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="model directory (default: train one first)")
     parser.add_argument("--benchmark", default="coq-stdlib", help="to train the model on")
-    parser.add_argument("--train-steps", type=int, default=150)
+    parser.add_argument("--train-steps", type=int, default=60)
+    parser.add_argument("--keep-model", help="save the trained model here (to reuse with --model)")
     parser.add_argument("--passes", default="64,512")
     parser.add_argument("--theorems", type=int, default=4, help="of the built-in mix")
     parser.add_argument("--repeats", type=int, default=2)
@@ -172,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     recorder = record.Recorder("sampling_speed", command, vars(args))
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dco-sampling-speed-") as tmp:
-        model = args.model or train_default_model(args.benchmark, args.train_steps, f"{tmp}/model")
+        model = args.model or train_default_model(
+            args.benchmark, args.train_steps, args.keep_model or f"{tmp}/model"
+        )
         theorems = builtin_theorems(Path(tmp))[: args.theorems]
         results = measure(model, theorems, passes, args.repeats, args.seed)
     payload = recorder.finish(results, time.perf_counter() - t0)

@@ -43,6 +43,21 @@ def model_device(model: Any) -> torch.device:
     return next(model.parameters()).device
 
 
+def draw_rows(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """One index per row of ``probs`` (rows summing to ~1), drawn with
+    probability ``probs[i, j]``: inverse-CDF sampling, one uniform per row.
+    The same distribution as ``torch.multinomial(probs, 1)``, which on CPU
+    was measured at 70 ms per call for 512 rows of a 4096-token vocabulary,
+    more than the model's own forward pass; this costs a cumulative sum."""
+    cdf = probs.double().cumsum(dim=-1)
+    u = torch.rand((probs.shape[0], 1), generator=generator, device=probs.device,
+                   dtype=torch.float64) * cdf[:, -1:]  # fmt: skip
+    # right=True: the first j with cdf[j] > u, so a zero-probability token
+    # (a flat step of the cdf) is never drawn
+    idx = torch.searchsorted(cdf, u, right=True)[:, 0]
+    return idx.clamp_(max=probs.shape[-1] - 1)
+
+
 def _pick(
     logits: torch.Tensor,
     greedy: bool,
@@ -56,8 +71,7 @@ def _pick(
     if top_k is not None and top_k < scores.shape[-1]:
         kth = torch.topk(scores, top_k, dim=-1).values[:, -1:]
         scores = scores.masked_fill(scores < kth, float("-inf"))
-    probs = torch.softmax(scores, dim=-1)
-    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+    return draw_rows(torch.softmax(scores, dim=-1), generator)
 
 
 @torch.no_grad()
@@ -111,15 +125,20 @@ def decode(
         cache.batch_select_indices(index)
         logits, mask, next_pos = logits[index], mask[index], next_pos[index]
     rows = sum(counts)
+    # The attention mask for every step at once (one more column per step),
+    # rather than a concatenation that copies it at every step.
+    seen = mask.shape[1]
+    mask = torch.cat([mask, torch.ones_like(mask[:, :1]).expand(-1, max_new_tokens)], dim=1)
     active = torch.arange(rows, device=device)  # the global row of each live batch row
     tokens: list[list[int]] = [[] for _ in range(rows)]
     logprob = torch.zeros(rows, dtype=torch.float64, device=device)
     finished = torch.zeros(rows, dtype=torch.bool, device=device)
     for step in range(max_new_tokens):
-        lp = torch.log_softmax(logits, dim=-1)
         nxt = _pick(logits, greedy, temperature, top_k, generator)
+        # log p of the drawn token, without materialising the log-softmax
+        lp = logits.gather(1, nxt[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)
         was_live = ~finished[active]
-        logprob[active] += torch.where(was_live, lp.gather(1, nxt[:, None])[:, 0].double(), 0.0)
+        logprob[active] += torch.where(was_live, lp.double(), 0.0)
         done = (nxt == eos) & was_live
         for row, tok, ok in zip(active.tolist(), nxt.tolist(), was_live.tolist(), strict=True):
             if ok and tok != eos:
@@ -133,10 +152,10 @@ def decode(
             keep = live.nonzero()[:, 0]
             cache.batch_select_indices(keep)
             active, mask, next_pos, nxt = active[keep], mask[keep], next_pos[keep], nxt[keep]
-        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+        seen += 1
         out = model(
             input_ids=nxt[:, None],
-            attention_mask=mask,
+            attention_mask=mask[:, :seen],
             position_ids=next_pos[:, None],
             past_key_values=cache,
             use_cache=True,

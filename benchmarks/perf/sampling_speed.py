@@ -11,12 +11,13 @@ Each configuration counts the tactics drawn from the model (one per rollout
 step) and the seconds spent in the generator; samples per second is their
 ratio. Configurations:
 
-- ``before``: every rollout's draw runs its own prompt pass, rollouts in
-  lockstep batches of 32 (``dco evaluate``'s default batch);
+- ``before``: the former sampler (``torch.multinomial`` per token), every
+  rollout's draw runs its own prompt pass, rollouts in lockstep batches of
+  32 (``dco evaluate``'s default batch): what rollouts did before;
 - ``before-wide``: the same with all N rollouts in one lockstep batch;
-- ``after``: draws at the same state share one prompt pass, all N rollouts
-  in one batch (the rollouts are grouped by state inside the generator);
-- ``after-32``: shared prompt passes, batches of 32.
+- ``after``: inverse-CDF sampling, draws at the same state share one prompt
+  pass, all N rollouts in one batch (grouped by state in the generator);
+- ``after-32``: the same in batches of 32.
 
 The configurations alternate within each repeat so that drift in the load of
 a shared machine hits them alike; per configuration, the median over repeats.
@@ -46,13 +47,21 @@ from search.runner import FileSessions, theorem_seed
 from search.tree_search import TreeSearch
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "perf"
-# (name, share prompt passes, batch size; None: all N rollouts at once)
+# (name, share prompt passes and the new sampler, batch size; None: all N
+# rollouts at once)
 CONFIGS: tuple[tuple[str, bool, int | None], ...] = (
     ("before", False, 32),
     ("before-wide", False, None),
     ("after", True, None),
     ("after-32", True, 32),
 )
+
+
+def multinomial_rows(probs: Any, generator: Any) -> Any:
+    """The former per-token sampler, for the ``before`` configurations."""
+    import torch
+
+    return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
 
 class Counting:
@@ -104,8 +113,10 @@ def measure(
 ) -> dict[str, Any]:
     import torch
 
+    from training import sampling
     from training.generator import ModelTacticGenerator
 
+    new_sampler = sampling.draw_rows
     torch.set_num_threads(1)  # one search process per core, as `dco evaluate` runs them
     gen = ModelTacticGenerator.from_pretrained(model, seed=seed)
     out: dict[str, Any] = {"theorems": len(theorems), "model": model, "passes": {}}
@@ -114,7 +125,11 @@ def measure(
         for rep in range(repeats):
             for name, share, batch in CONFIGS if rep % 2 == 0 else reversed(CONFIGS):
                 gen.share_prefix = share
-                runs[name].append(rollouts_once(gen, theorems, n, batch or n, seed + rep))
+                sampling.draw_rows = new_sampler if share else multinomial_rows
+                try:
+                    runs[name].append(rollouts_once(gen, theorems, n, batch or n, seed + rep))
+                finally:
+                    sampling.draw_rows = new_sampler
                 r = runs[name][-1]
                 print(f"[sampling_speed] pass@{n} {name}: {r['samples_per_s']:.0f} samples/s "
                       f"({r['draws']:.0f} draws, {r['prompt_passes']:.0f} prompt passes, "

@@ -32,7 +32,10 @@ def selection(data: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def is_symbolic(model: dict[str, Any]) -> bool:
-    return model.get("model") is None and model.get("n_prime") is None
+    # results written before members named their generator are symbolic
+    # exactly when they name no model
+    return (model.get("model") is None and model.get("n_prime") is None
+            and model.get("generator", "symbolic") == "symbolic")  # fmt: skip
 
 
 def total_passes(data: dict[str, Any]) -> int | None:

@@ -97,3 +97,19 @@ def test_side_by_side_at_the_smallest_budget() -> None:
     assert p["mcnemar_p"] == mcnemar_exact(1, 2) and p["theorems"] == 8
     text = side_by_side_table(s)
     assert "only symbolic: 1, only lm: 2" in text and "McNemar" in text
+
+
+def test_evaluate_the_hybrid_without_a_model(bench, tmp_path, monkeypatch, capsys) -> None:
+    """`--generator hybrid` where no model is trained yet: the documented
+    fallback (the automation list) with one line on stderr, not an error."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DCO_HYBRID_MODEL", raising=False)
+    out = tmp_path / "hybrid"
+    rc = main(["evaluate", "--benchmark", str(bench), "--out", str(out), "--quiet", "--no-tree",
+               "--generator", "hybrid", "--strategy", "best-first", "--budget", "6",
+               "--theorem", "t_or", "--theorem", "t_and"])  # fmt: skip
+    assert rc == 0
+    (m,) = json.loads((out / "results.json").read_text())["models"]
+    assert (m["label"], m["generator"], m["proved"], m["total"]) == ("hybrid", "hybrid", 2, 2)
+    assert set(m["proved_at"]) == {"Ev.t_or", "Ev.t_and"}
+    assert "hybrid: running without lm" in capsys.readouterr().err

@@ -155,6 +155,8 @@ def resolve_members(
         return [Member("symbolic", "symbolic")]
     if spec.startswith("model:"):
         return [model_member(Path(spec.removeprefix("model:")))]
+    if spec == "hybrid" or spec.startswith("hybrid:"):
+        return [Member("hybrid", spec)]
     from prover.generators import GENERATORS
 
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.passk import pass_at_k, pass_at_k_curve
+from prover.compare import timing
 from prover.ensemble import Member
 from search.budget import Budget
 from search.config import SearchConfig, Strategy
@@ -136,11 +137,13 @@ def score(
     # Unfinished theorems count 0 for every k, as theorems that never started do.
     share = len(attempts) / total if total else 0.0
     return {
-        "label": member.label, "model": member.model, "n_prime": member.n_prime,
+        "label": member.label, "generator": member.generator, "model": member.model,
+        "n_prime": member.n_prime,
         "run_id": run_id, "proved": summary["proved"], "total": total,
         "finished": summary["total"], "start_failed": summary["start_failed"],
         "passes": passes, "seconds": _seconds(db, run_id),
         "pass_at_k": {str(p.k): p.estimate * share for p in curve},
+        **timing(db, run_id, budget.wall_clock),
     }  # fmt: skip
 
 

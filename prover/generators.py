@@ -13,7 +13,7 @@ import os
 from lean_env.errors import UserError
 from search.generator import FixedTacticGenerator, TacticGenerator
 
-GENERATORS = ("symbolic", "model:DIR")
+GENERATORS = ("symbolic", "model:DIR", "hybrid", "hybrid:MODEL_DIR")
 
 
 def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
@@ -23,6 +23,10 @@ def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
         return FixedTacticGenerator(seed=seed)
     if spec.startswith("model:"):
         return load_model_generator(spec.removeprefix("model:"), seed)
+    if spec == "hybrid" or spec.startswith("hybrid:"):
+        from prover.hybrid import make_hybrid
+
+        return make_hybrid(spec.removeprefix("hybrid").removeprefix(":") or None, seed, worker)
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")
 
 

@@ -6,10 +6,20 @@
     {"kind": "evaluation", "benchmark", "split", "theorems", "strategy",
      "passes", "budget_s", "ensemble_budget", "db", "config" (resolved),
      "models": [{"label", "model", "n_prime", "run_id", "proved", "total",
-                 "finished", "start_failed", "passes", "seconds", "pass_at_k"}],
+                 "finished", "start_failed", "passes", "seconds", "pass_at_k",
+                 "budget_per_theorem_s", "seconds_per_theorem" (mean search
+                 seconds used), "median_seconds_per_theorem",
+                 "proved_at" ({theorem: search seconds to its first verified
+                 proof}), "proved_within" ({"t": proved within t seconds})}],
      "ensemble": null | {"label", "proved", "total", "found_by", "only_by",
                          "pass_at_k" (keyed by total passes)},
+     "side_by_side": {"grid" (seconds), "seconds" (the largest), "proved_within"
+                      ({label: {"t": count}}), "paired" ([{"a", "b", "theorems",
+                      "both", "proved_a", "proved_b", "only_a", "only_b",
+                      "mcnemar_p"}] at "seconds")},
      "interrupted", "machine", "started", "finished"}
+
+The timing fields were added later: a reader must accept results without them.
 """
 
 from __future__ import annotations

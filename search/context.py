@@ -72,6 +72,7 @@ class SearchContext:
             self.verifications[key] = verification
         if verification.ok and self.proof is None:
             self.proof, self.verification = list(tactics), verification
+            self.stats.seconds_to_proof = self.clock.elapsed
         return verification
 
     def step(self, node: int, candidate: Candidate) -> int:

@@ -12,7 +12,9 @@ keyed by ``(run_id, theorem, ...)``)::
               proof (JSON list of tactics, the verified proof, or NULL),
               attempts, successes, tactic_calls, memo_hits, expansions, nodes,
               seconds_start, seconds_search (the search's wall clock), stats
-              (JSON: every counter and timer), finished_at
+              (JSON: every counter and timer; seconds_to_proof: search
+              seconds to the first verified proof, absent in older files),
+              finished_at
     nodes     run_id, theorem, node, kind (state | finished | error | timeout
               | cycle), status, depth, parent (discovery parent), tactic (the
               one from parent), logprob (cumulative), goals, num_goals,

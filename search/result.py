@@ -45,6 +45,10 @@ class SearchStats:
     seconds_generator: float = 0.0
     seconds_tactics: float = 0.0
     seconds_verify: float = 0.0
+    # Search seconds (the budget's clock) when the first verified proof was
+    # found; None while unproved. One run then answers "proved within t" for
+    # every t up to its budget.
+    seconds_to_proof: float | None = None
 
     @property
     def seconds_search(self) -> float:

@@ -65,9 +65,11 @@ def make_bench(root: Path, *, extra_hard: int = 0, prelude: str = "") -> tuple[P
     return bench, steps
 
 
-def train_models(root: Path, bench: Path, steps: list[Step]) -> Path:
+def train_models(
+    root: Path, bench: Path, steps: list[Step], names: tuple[str, ...] = ("ce", "n2")
+) -> Path:
     """``root/models/ce`` (CE, N'=1) and ``root/models/n2`` (DCOstep, N'=2),
-    taught the traced proofs."""
+    taught the traced proofs (only those in ``names``)."""
     from test_training_trainer import config as train_config
 
     from benchmarks.loader import load_benchmark
@@ -80,6 +82,8 @@ def train_models(root: Path, bench: Path, steps: list[Step]) -> Path:
                                       steps, {"library": "ev"}))  # fmt: skip
     models = root / "models"
     for name, loss in (("ce", LossConfig("ce")), ("n2", LossConfig("dcostep", n=2))):
+        if name not in names:
+            continue
         train(train_config(taught, models / name, max_steps=80, loss=loss))
     return models
 

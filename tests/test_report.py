@@ -276,3 +276,37 @@ def test_cli_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["report", "--results", str(tmp_path / "results"), "--models", str(tmp_path / "none"),
                  "--out", str(tmp_path / "o")]) == 2  # fmt: skip
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_provers_side_by_side_at_the_same_wall_clock(tmp_path: Path) -> None:
+    """Runs whose results carry proof times stand side by side at every t up
+    to the smallest budget, with paired exact McNemar tests; a run stored
+    without proof times is left out of that table (and still reported)."""
+    from benchmarks.paired import mcnemar_exact
+
+    names = [f"T.t{i}" for i in range(10)]
+    sym = model("symbolic", None, 4, None, {"1": 0.4})
+    sym |= {"budget_per_theorem_s": 30.0, "seconds_per_theorem": 14.0,
+            "proved_at": {"T.t0": 0.4, "T.t1": 3.0, "T.t2": 12.0, "T.t3": 29.0}}  # fmt: skip
+    lm = model("N'=1", 1, 5, 160, {"1": 0.1, "160": 0.5})
+    lm |= {"budget_per_theorem_s": 20.0, "seconds_per_theorem": 2.6,
+           "proved_at": {n: 1.5 for n in names[4:9]}}  # fmt: skip
+    runs = {
+        "symbolic": evaluation([sym], strategy="best-first", passes=None),
+        "lm": evaluation([lm], passes=160),
+        "old": evaluation([model("N'=1", 1, 3, 8, {"1": 0.3})], passes=8),
+    }
+    for result in write_proving(tmp_path / "results", runs):
+        (result.path.parent / "theorems.jsonl").write_text(
+            "".join(json.dumps({"theorem": n}) + "\n" for n in names), encoding="utf-8")
+    generate(tmp_path / "results", tmp_path / "out")
+    text = (tmp_path / "out" / "REPORT.md").read_text(encoding="utf-8")
+    section = text.split("## Theorem proving")[1].split("\n## ")[0]
+    assert "| prover | ≤ 1 s | ≤ 2 s | ≤ 5 s | ≤ 10 s | ≤ 15 s | ≤ 20 s | s used / budget per theorem |" in section
+    assert "| symbolic: symbolic | 1 | 1 | 2 | 2 | 3 | 3 | 14.0 / 30 |" in section
+    assert "| lm: N'=1 | 0 | 5 | 5 | 5 | 5 | 5 | 2.6 / 20 |" in section
+    assert "old: N'=1" not in section.split("At the same wall clock")[1]
+    # at 20 s: the model {t4..t8}, symbolic {t0, t1, t2}: 5 and 3 alone
+    p = f"{mcnemar_exact(5, 3):.3g}"
+    assert f"| lm: N'=1 | symbolic: symbolic | 5 vs 3 | 5 | 3 | {p} |" in section
+    assert "Paired on the same 10 theorems at 20 s:" in section

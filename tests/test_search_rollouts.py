@@ -246,3 +246,111 @@ def test_all_rollouts_failing_is_failed(theorem) -> None:
     assert result.status is Status.FAILED and [a.outcome for a in result.attempts] == ["error"] * 3
     empty = rollouts().search(theorem, open_environment, Script([]), Budget(max_passes=2))
     assert [a.outcome for a in empty.attempts] == ["no_candidates"] * 2
+
+
+# -- prefix-shared sampling with a real (tiny) trained model -----------------
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory):
+    """A CE model taught the traced proofs of the evaluate fixture file, and
+    that file's theorems by short name."""
+    import torch
+    from evaluate_fixtures import make_bench, train_models
+
+    from benchmarks.loader import load_benchmark
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # 2 shared cores: one thread is far faster
+    root = tmp_path_factory.mktemp("shared")
+    bench, steps = make_bench(root)
+    model = train_models(root, bench, steps, names=("ce",)) / "ce"
+    theorems = {t.theorem.short_name: t.theorem for t in load_benchmark(str(bench)).theorems()}
+    yield model, theorems, [s.state for s in steps]
+    torch.set_num_threads(threads)
+
+
+def two_sample_chi2(a: Counter, b: Counter) -> tuple[float, int]:
+    """Chi-square statistic and degrees of freedom of the hypothesis that two
+    samples come from one distribution (bins with fewer than 10 observations
+    pooled)."""
+    na, nb = sum(a.values()), sum(b.values())
+    bins: list[tuple[int, int]] = []
+    rest = (0, 0)
+    for key in sorted(set(a) | set(b), key=lambda k: -(a[k] + b[k])):
+        if a[key] + b[key] >= 10:
+            bins.append((a[key], b[key]))
+        else:
+            rest = (rest[0] + a[key], rest[1] + b[key])
+    if sum(rest):
+        bins.append(rest)
+    ka, kb = math.sqrt(nb / na), math.sqrt(na / nb)
+    chi2 = sum((x * ka - y * kb) ** 2 / (x + y) for x, y in bins)
+    return chi2, len(bins) - 1
+
+
+def test_prefix_shared_draws_match_independent_draws(tiny_model) -> None:
+    """Drawing m tactics from one shared prompt pass gives the distribution
+    of m independent one-draw passes; distinct states give, for a seed, the
+    very tactics the unshared path gives."""
+    from training.generator import ModelTacticGenerator
+
+    model, _, states = tiny_model
+    shared = ModelTacticGenerator.from_pretrained(model, seed=7)
+    alone = ModelTacticGenerator.from_pretrained(model, seed=7, share_prefix=False)
+    distinct = list(dict.fromkeys(states))
+    assert shared.generate(distinct, 1, temperature=1.5) == alone.generate(
+        distinct, 1, temperature=1.5
+    )
+    shared.prompt_passes = alone.prompt_passes = 0
+    picked = distinct[:3]
+    m = 300
+    batch = [s for s in picked for _ in range(m)]
+    got_shared = shared.generate(batch, 1, temperature=2.0)
+    got_alone = alone.generate(batch, 1, temperature=2.0)
+    assert len(got_shared) == len(batch)
+    assert shared.prompt_passes == 3 and alone.prompt_passes == 3 * m
+    a = Counter((s, c[0].tactic if c else None) for s, c in zip(batch, got_shared, strict=True))
+    b = Counter((s, c[0].tactic if c else None) for s, c in zip(batch, got_alone, strict=True))
+    chi2, dof = two_sample_chi2(a, b)
+    assert dof >= 4 and chi2 < chi2_critical(dof), (chi2, dof)
+    # a candidate's log-prob is the model's own score, shared or not (its
+    # best-scored tokenization: a rare draw may spell the text differently)
+    best: list[dict[tuple[str, str], float]] = [{}, {}]
+    for side, got in zip(best, (got_shared, got_alone), strict=True):
+        for s, c in zip(batch, got, strict=True):
+            if c:
+                side[(s, c[0].tactic)] = max(side.get((s, c[0].tactic), -math.inf), c[0].logprob)
+    # (a text holding U+FFFD stands for many different invalid byte strings)
+    common = [key for key in a if a[key] >= 20 and b[key] >= 20
+              and key[1] is not None and "\ufffd" not in key[1]]  # fmt: skip
+    assert common
+    for key in common:
+        assert best[0][key] == pytest.approx(best[1][key], abs=1e-4), key
+
+
+def test_prefix_shared_rollouts_follow_the_distribution_of_independent_rollouts(
+    tiny_model,
+) -> None:
+    """pass@N rollouts whose draws share prompt passes (grouped by state) and
+    rollouts that each run their own prompt pass, in the real coqtop: the
+    same distribution of (outcome, steps), with far fewer prompt passes."""
+    from training.generator import ModelTacticGenerator
+
+    model, theorems, _ = tiny_model
+    n = 300
+    outcomes = []
+    passes = []
+    for share, seed in ((True, 1), (False, 2)):
+        gen = ModelTacticGenerator.from_pretrained(model, seed=seed, share_prefix=share)
+        result = rollouts(batch_size=200, temperature=1.5).search(
+            theorems["t_and"], open_environment, gen,
+            Budget(wall_clock=600, max_passes=n, max_depth=8),
+        )  # fmt: skip
+        assert len(result.attempts) == n
+        outcomes.append(Counter((a.outcome, a.steps) for a in result.attempts))
+        passes.append(gen.prompt_passes)
+        assert result.status is Status.PROVED and result.verification.ok
+    chi2, dof = two_sample_chi2(*outcomes)
+    assert dof >= 3 and chi2 < chi2_critical(dof), (chi2, outcomes)
+    assert passes[0] < passes[1] / 10, passes

@@ -6,6 +6,15 @@
 beam search of width ``k``. Each candidate carries the sum of its tokens'
 log-probs under the model (EOS included); identical tactics are merged and
 candidates come best first. Tactics cut at the length limit are dropped.
+
+One sampled tactic per state (``k = 1``, what pass@N rollouts ask for at
+every step) is a draw per entry of ``states``, repeats included: rollouts
+that stand at the same state each get their own independent draw. Equal
+states then share one prompt pass (prefill once, sample the m tactics from
+the shared KV cache), which is what makes pass@512 cheap: 512 rollouts at
+the root cost one prompt pass instead of 512. With ``share_prefix=False``
+every entry gets its own pass (the former behaviour, kept to measure the
+difference). When no state repeats, both give the same tactics for a seed.
 """
 
 from __future__ import annotations
@@ -60,8 +69,11 @@ class ModelTacticGenerator:
         top_k: int | None = None,
         max_rows: int = 512,
         seed: int | None = 0,
+        share_prefix: bool = True,
     ) -> None:
         self.model = model.eval()
+        self.share_prefix = share_prefix
+        self.prompt_passes = 0  # prompts run through the model so far (sampling)
         self.tokenizer = tokenizer
         self.fmt = fmt or PromptFormat()
         self.top_k = top_k
@@ -97,6 +109,8 @@ class ModelTacticGenerator:
             raise ValueError(f"k must be >= 1, got {k}")
         if sample and temperature <= 0:
             raise ValueError(f"sampling needs temperature > 0, got {temperature}")
+        if sample and k == 1 and self.share_prefix:
+            return self._draw_each(states, temperature)
         prompts = [encode_prompt(self.tokenizer, s, self.fmt) for s in states]
         out: list[list[Candidate]] = []
         per_chunk = max(1, self.max_rows // k)
@@ -112,9 +126,40 @@ class ModelTacticGenerator:
                 )
         return out
 
+    def _draw_each(self, states: Sequence[str], temperature: float) -> list[list[Candidate]]:
+        """One independent draw per entry of ``states``; equal states share
+        their prompt pass. Chunks hold at most ``max_rows`` draws (a state
+        with more draws is split over chunks); states keep their order of
+        first appearance, so distinct states decode exactly as one draw each
+        through ``generate`` did."""
+        groups: dict[str, list[int]] = {}
+        for i, state in enumerate(states):
+            groups.setdefault(state, []).append(i)
+        chunks: list[list[tuple[str, list[int]]]] = [[]]
+        rows = 0
+        for state, idx in groups.items():
+            for j in range(0, len(idx), self.max_rows):
+                piece = idx[j : j + self.max_rows]
+                if rows + len(piece) > self.max_rows:
+                    chunks.append([])
+                    rows = 0
+                chunks[-1].append((state, piece))
+                rows += len(piece)
+        out: list[list[Candidate]] = [[] for _ in states]
+        for chunk in chunks:
+            if not chunk:
+                continue
+            prompts = [encode_prompt(self.tokenizer, s, self.fmt) for s, _ in chunk]
+            texts, scores = self._decode(prompts, [len(i) for _, i in chunk], temperature, True)
+            order = [i for _, idx in chunk for i in idx]  # prompt-major, as decode's rows
+            for i, text, score in zip(order, texts, scores, strict=True):
+                out[i] = merge_candidates([text], [score], 1)
+        return out
+
     def _decode(
-        self, prompts: list[list[int]], k: int, temperature: float, sample: bool
+        self, prompts: list[list[int]], k: int | list[int], temperature: float, sample: bool
     ) -> tuple[list[str | None], list[float]]:
+        self.prompt_passes += len(prompts)
         d = decode(
             self.model, prompts, eos=eos_id(self.tokenizer), pad=pad_id(self.tokenizer),
             max_new_tokens=self.fmt.max_tactic_tokens + 1, samples=k, greedy=not sample,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.paired import side_by_side
 from benchmarks.report import figures
 from benchmarks.report.markdown import DASH, num, pct, table
 from benchmarks.report.paper import COQ_STDLIB_PUBLISHED, PAPER, TABLE2
@@ -31,7 +32,10 @@ def selection(data: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def is_symbolic(model: dict[str, Any]) -> bool:
-    return model.get("model") is None and model.get("n_prime") is None
+    # results written before members named their generator are symbolic
+    # exactly when they name no model
+    return (model.get("model") is None and model.get("n_prime") is None
+            and model.get("generator", "symbolic") == "symbolic")  # fmt: skip
 
 
 def total_passes(data: dict[str, Any]) -> int | None:
@@ -121,6 +125,43 @@ def _group_table(group: list[Result]) -> str:
     return table(headers, rows, right=[2, *range(4, len(headers))])
 
 
+def theorem_names(result: Result) -> list[str] | None:
+    """The theorems an evaluation ran on, from its theorems.jsonl."""
+    path = result.path.parent / "theorems.jsonl"
+    if not path.is_file():
+        return None
+    import json
+
+    return [json.loads(line)["theorem"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def wall_clock_lines(group: list[Result]) -> list[str]:
+    """Every prover of a group at the same wall clock per theorem (proved
+    within t, seconds used of the budget) and paired exact McNemar tests at
+    the smallest budget. Runs stored without proof times are left out."""
+    members = [{**m, "label": f"{run_name(r)}: {m['label']}"}
+               for r in group for m in r.data["models"] if m.get("proved_at") is not None]  # fmt: skip
+    names = next((n for n in map(theorem_names, group) if n is not None), None)
+    if not members or names is None:
+        return []
+    s = side_by_side(members, names)
+    grid = s["grid"]
+    rows = [[label, *(str(counts[f"{t:g}"]) for t in grid),
+             f"{num(s['seconds_per_theorem'][label], 1)} / {s['budget_per_theorem_s'][label]:g}"]
+            for label, counts in s["proved_within"].items()]  # fmt: skip
+    lines = ["At the same wall clock per theorem (proved within t seconds of search; each run "
+             "answers every t up to its budget; runs stored without proof times left out):", "",
+             table(["prover", *(f"≤ {t:g} s" for t in grid), "s used / budget per theorem"], rows,
+                   right=range(1, len(grid) + 2)), ""]  # fmt: skip
+    if s["paired"]:
+        pairs = [[p["a"], p["b"], f"{p['proved_a']} vs {p['proved_b']}", str(len(p["only_a"])),
+                  str(len(p["only_b"])), f"{p['mcnemar_p']:.3g}"] for p in s["paired"]]  # fmt: skip
+        lines += [f"Paired on the same {s['paired'][0]['theorems']} theorems at {s['seconds']:g} s:",
+                  "", table(["A", "B", "proved", "only A", "only B", "exact McNemar p"], pairs,
+                            right=(2, 3, 4, 5)), ""]  # fmt: skip
+    return lines
+
+
 def section(evaluations: Sequence[Result], fig_dir: Path, base: Path) -> tuple[str, list[Path]]:
     lines = ["## Theorem proving on coq-stdlib", ""]
     made: list[Path] = []
@@ -139,6 +180,7 @@ def section(evaluations: Sequence[Result], fig_dir: Path, base: Path) -> tuple[s
         how = f"sample {sample} (seed {seed})" if sample else (f"first {limit}" if limit else "all")
         lines += [f"### {bench} {split}: {n} theorems ({how})", "",
                   _group_table(group), ""]  # fmt: skip
+        lines += wall_clock_lines(group)
         for r in group:
             e = r.data.get("ensemble")
             if e:

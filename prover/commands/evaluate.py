@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from prover import ensemble as ens
+from prover.compare import side_by_side, side_by_side_table
 from prover.evaluation import (
     Execution,
     ensemble_score,
@@ -137,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
         "config": resolved_config(args, members, budgets, search, budget),
         "models": scores,
         "ensemble": combined,
+        # the members at the same wall clock per theorem, and paired tests
+        "side_by_side": side_by_side(scores, [j.theorem.name for j in jobs]),
         "interrupted": interrupted,
         "machine": machine(),
         "started": started,
@@ -151,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
     if scores:
         plot_passk(results, out / PLOT_FILE)
         print(passk_table(results))
+        if len(scores) > 1:
+            print(side_by_side_table(results["side_by_side"]))
     print(f"results: {out / RESULTS_FILE}; plot: {out / PLOT_FILE}; database: {db_path}")
     if interrupted:
         print("interrupted: partial results written; re-run the same command to resume",

@@ -1,0 +1,59 @@
+"""``--generator hybrid`` and ``hybrid:MODEL_DIR``: the hybrid policy of
+search/hybrid.py built from what is available here.
+
+Sources, in this order (the tie-break order of the ranking):
+
+- ``lm``: the model of ``hybrid:MODEL_DIR``; plain ``hybrid`` uses the model
+  in ``$DCO_HYBRID_MODEL`` or, failing that, ``models/ce`` (where ``dco train``
+  is told to write the CE model) when it exists;
+- ``knn``: the k-NN generator, when ``--generator knn`` exists and can be
+  built here;
+- ``automation``: the symbolic list (``--generator symbolic``), always.
+
+A source that is not available (no model trained yet, no k-NN generator) is
+left out, with one line on stderr saying so: the hybrid then runs on what
+remains, down to the automation list alone. A named ``hybrid:MODEL_DIR``
+that cannot be loaded is an error, as for ``model:DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from lean_env.errors import UserError
+from search.generator import FixedTacticGenerator
+from search.hybrid import HybridGenerator, Source
+
+DEFAULT_MODEL = Path("models") / "ce"
+
+
+def default_model() -> str | None:
+    path = os.environ.get("DCO_HYBRID_MODEL") or (
+        str(DEFAULT_MODEL) if (DEFAULT_MODEL / "config.json").is_file() else None
+    )
+    return path or None
+
+
+def make_hybrid(model: str | None, seed: int, worker: int = 0) -> HybridGenerator:
+    from prover.generators import load_model_generator, make_generator
+
+    sources: list[Source] = []
+    missing: dict[str, str] = {}
+    path = model or default_model()
+    if path:
+        if not Path(path).is_dir():
+            raise UserError(f"hybrid: model directory {path} does not exist")
+        sources.append(Source("lm", load_model_generator(path, seed)))
+    else:
+        missing["lm"] = f"no model (give hybrid:MODEL_DIR, or train one into {DEFAULT_MODEL})"
+    try:
+        sources.append(Source("knn", make_generator("knn", seed, worker)))
+    except UserError as exc:
+        missing["knn"] = str(exc)
+    sources.append(Source("automation", FixedTacticGenerator(seed=seed), learned=False))
+    if missing and worker == 0:
+        left = ", ".join(f"{name} ({why})" for name, why in missing.items())
+        print(f"hybrid: running without {left}", file=sys.stderr)
+    return HybridGenerator(sources, missing=missing)

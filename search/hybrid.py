@@ -1,0 +1,128 @@
+"""A hybrid policy: the union of several generators' candidates (a language
+model, a k-NN policy, the automation list), deduplicated, ranked as a
+mixture, plus closing-attempt wrappers around the best learned candidates.
+
+How candidates are ranked (what a user sees in the tree and in the order
+tactics are tried):
+
+1. Every source is asked for ``k`` candidates of each state (sampled or top
+   ``k``, as the search asks). A candidate's log-prob under its source gives
+   its probability ``p_s(t)``.
+2. The hybrid's probability of a tactic is the mixture
+   ``p(t) = sum_s w_s * p_s(t)`` over the sources that proposed it (weights
+   ``w_s`` normalised to 1; equal by default). A tactic proposed by several
+   sources (compared after whitespace normalisation) appears once, with the
+   summed probability, in the spelling of the first source that proposed it.
+3. Candidates come in decreasing ``p(t)``; ties keep the source order, then
+   each source's own order. The first ``k`` are kept, and the log-prob
+   reported to search is ``log p(t)``, so best-first's priority (the summed
+   log-probs of a path) is that of the mixture policy.
+
+So a confident model's top tactics come first, and the automation list
+(probability ``w / (its length)`` each) comes before the model's unlikely
+tail: a near-prior model ranks below the automation list, a strong one above.
+
+Wrappers: each of the ``wrap_top`` best candidates of the learned sources
+(not the automation list, whose tactics already close or fail) is followed by
+closing attempts such as ``now (t)`` and ``(t); auto``, with the same
+log-prob as ``t``: ``now`` fails unless the goal is closed, so it costs one
+tactic call and proves goals that ``t`` leaves for ``easy``. Bullets and
+braces are never wrapped. Wrappers count within the ``k`` candidates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .generator import Candidate, TacticGenerator
+
+DEFAULT_WRAPPERS: tuple[str, ...] = ("now ({t})", "({t}); auto")
+_STRUCTURAL = ("-", "+", "*", "{", "}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One sub-generator of the hybrid. ``learned``: its candidates get
+    closing-attempt wrappers (the automation list's do not)."""
+
+    name: str
+    generator: TacticGenerator
+    weight: float = 1.0
+    learned: bool = True
+
+
+def normalize(tactic: str) -> str:
+    return " ".join(tactic.split()).removesuffix(".").rstrip()
+
+
+@dataclass
+class HybridGenerator:
+    sources: Sequence[Source]
+    wrappers: Sequence[str] = DEFAULT_WRAPPERS
+    wrap_top: int = 2
+    # Sources that were asked for but are not available (e.g. no model
+    # trained yet), by name, with the reason: the documented fallback.
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            raise ValueError("a hybrid generator needs at least one source")
+        if any(s.weight <= 0 for s in self.sources):
+            raise ValueError("source weights must be > 0")
+        total = math.fsum(s.weight for s in self.sources)
+        self._weights = [s.weight / total for s in self.sources]
+
+    def reseed(self, seed: int) -> None:
+        for i, source in enumerate(self.sources):
+            reseed = getattr(source.generator, "reseed", None)
+            if callable(reseed):
+                reseed(seed + i)
+
+    def generate(
+        self, states: Sequence[str], k: int, *, temperature: float = 1.0, sample: bool = True
+    ) -> list[list[Candidate]]:
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        per_source = [
+            s.generator.generate(states, k, temperature=temperature, sample=sample)
+            for s in self.sources
+        ]
+        return [self.merge([out[i] for out in per_source], k) for i in range(len(states))]
+
+    def merge(self, lists: Sequence[Sequence[Candidate]], k: int) -> list[Candidate]:
+        """One state's candidates from each source (in source order), ranked
+        by the mixture; wrappers inserted after the best learned ones."""
+        # key -> [mixture probability, source index, rank, spelling, learned]
+        merged: dict[str, list] = {}
+        for s, (source, weight, cands) in enumerate(
+            zip(self.sources, self._weights, lists, strict=True)
+        ):
+            for rank, cand in enumerate(cands):
+                key = normalize(cand.tactic)
+                if not key:
+                    continue
+                p = weight * math.exp(min(cand.logprob, 0.0))
+                if key in merged:
+                    merged[key][0] += p
+                    merged[key][4] = merged[key][4] or source.learned
+                else:
+                    merged[key] = [p, s, rank, cand.tactic, source.learned]
+        ranked = sorted(merged.values(), key=lambda e: (-e[0], e[1], e[2]))
+        out: list[Candidate] = []
+        seen = set(merged)
+        wrapped = 0
+        for p, _, _, tactic, learned in ranked:
+            if len(out) >= k:
+                break
+            logprob = math.log(p) if p > 0 else -math.inf
+            out.append(Candidate(tactic, logprob))
+            if learned and wrapped < self.wrap_top and not tactic.lstrip().startswith(_STRUCTURAL):
+                wrapped += 1
+                for template in self.wrappers:
+                    variant = template.format(t=tactic)
+                    if len(out) < k and normalize(variant) not in seen:
+                        seen.add(normalize(variant))
+                        out.append(Candidate(variant, logprob))
+        return out

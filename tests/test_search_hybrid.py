@@ -1,0 +1,145 @@
+"""The hybrid generator: the union of its sources' candidates, deduplicated,
+ranked as a mixture (the documented priority), closing-attempt wrappers, the
+fallback when a source is not available, and best-first with a really
+trained tiny model plus the automation list in the real coqtop."""
+
+from __future__ import annotations
+
+import io
+import math
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from lean_env.errors import UserError
+from prover.generators import make_generator
+from search.generator import DEFAULT_TACTICS, Candidate, FixedTacticGenerator, TacticGenerator
+from search.hybrid import HybridGenerator, Source
+
+
+class Fixed:
+    """A source that proposes given candidates for every state."""
+
+    def __init__(self, cands: list[tuple[str, float]]) -> None:
+        self.cands = [Candidate(t, math.log(p)) for t, p in cands]
+
+    def generate(self, states, k, *, temperature=1.0, sample=True):
+        return [self.cands[:k] for _ in states]
+
+
+def probs(cands: list[Candidate]) -> list[tuple[str, float]]:
+    return [(c.tactic, round(math.exp(c.logprob), 6)) for c in cands]
+
+
+def test_union_is_deduplicated_and_ranked_by_the_mixture() -> None:
+    lm = Fixed([("apply foo", 0.6), ("intros  x", 0.3), ("-", 0.05)])
+    knn = Fixed([("intros x", 0.5), ("rewrite bar", 0.5)])
+    auto = FixedTacticGenerator(tactics=("auto", "lia", "apply foo"), per_name=())
+    hybrid = HybridGenerator(
+        [Source("lm", lm), Source("knn", knn), Source("automation", auto, learned=False)],
+        wrappers=(),
+    )
+    assert isinstance(hybrid, TacticGenerator)
+    (got,) = hybrid.generate(["goal"], 10, sample=False)
+    w = 1 / 3
+    # intros x: lm 0.3 + knn 0.5 (whitespace-normalised: one tactic, the
+    # first source's spelling); apply foo: lm 0.6 + automation 1/3
+    assert probs(got) == [
+        ("apply foo", round(w * 0.6 + w / 3, 6)),
+        ("intros  x", round(w * 0.8, 6)),
+        ("rewrite bar", round(w * 0.5, 6)),
+        ("auto", round(w / 3, 6)),
+        ("lia", round(w / 3, 6)),
+        ("-", round(w * 0.05, 6)),
+    ]
+    assert len({c.tactic.replace("  ", " ") for c in got}) == len(got)
+    # each source is asked for k: with k = 2 the automation list offers
+    # only auto and lia, so apply foo has the model's share alone
+    assert probs(hybrid.generate(["g"], 2, sample=False)[0]) == [
+        ("intros  x", round(w * 0.8, 6)), ("apply foo", round(w * 0.6, 6))]  # fmt: skip
+    # weights shift the mixture
+    heavy = HybridGenerator([Source("lm", lm, weight=1), Source("knn", knn, weight=9)], wrappers=())
+    assert [c.tactic for c in heavy.generate(["g"], 3)[0]] == ["intros  x", "rewrite bar", "apply foo"]
+
+
+def test_ties_keep_source_order_then_rank() -> None:
+    a = Fixed([("a1", 0.5), ("a2", 0.5)])
+    b = Fixed([("b1", 0.5), ("b2", 0.5)])
+    hybrid = HybridGenerator([Source("a", a), Source("b", b)], wrappers=())
+    assert [c.tactic for c in hybrid.generate(["g"], 4)[0]] == ["a1", "a2", "b1", "b2"]
+
+
+def test_wrappers_follow_the_best_learned_candidates() -> None:
+    lm = Fixed([("- ", 0.5), ("apply foo", 0.3), ("now (apply bar)", 0.1), ("apply bar", 0.05)])
+    auto = FixedTacticGenerator(tactics=("auto",), per_name=())
+    hybrid = HybridGenerator(
+        [Source("lm", lm), Source("automation", auto, learned=False)], wrap_top=2
+    )
+    (got,) = hybrid.generate(["g"], 20)
+    tactics = [c.tactic for c in got]
+    # auto (1 * 1/2) first; the bullet is not wrapped; apply foo and the
+    # next learned candidate are
+    assert tactics[:4] == ["auto", "- ", "apply foo", "now (apply foo)"]
+    assert tactics[4] == "(apply foo); auto"
+    assert got[3].logprob == got[2].logprob == got[4].logprob
+    # "now (apply bar)" is wrapped as it comes; it is not repeated later
+    assert tactics.count("now (apply bar)") == 1 and "now (now (apply bar))" in tactics
+    # the wrap budget is spent: apply bar stays unwrapped; the automation
+    # list's tactics are never wrapped
+    assert "now (apply bar)" in tactics and "(apply bar); auto" not in tactics
+    assert "now (auto)" not in tactics
+    # wrappers count within k
+    assert len(hybrid.generate(["g"], 3)[0]) == 3
+
+
+def test_fallback_without_a_model_is_the_automation_list(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no models/ce here
+    monkeypatch.delenv("DCO_HYBRID_MODEL", raising=False)
+    err = io.StringIO()
+    with redirect_stderr(err):
+        gen = make_generator("hybrid", 0)
+    assert "lm" in gen.missing and "automation" in [s.name for s in gen.sources]
+    assert err.getvalue().count("\n") == 1 and err.getvalue().startswith("hybrid: running without lm")
+    symbolic = FixedTacticGenerator(seed=0)
+    state = "  n : nat\n  ============================\n  n + 0 = n"
+    if [s.name for s in gen.sources] == ["automation"]:
+        assert [c.tactic for c in gen.generate([state], 64, sample=False)[0]] == [
+            c.tactic for c in symbolic.generate([state], 64, sample=False)[0]
+        ]
+    with pytest.raises(UserError, match="does not exist"):
+        make_generator(f"hybrid:{tmp_path / 'nope'}", 0)
+
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from evaluate_fixtures import make_bench, train_models
+
+    root = tmp_path_factory.mktemp("hybrid")
+    bench, steps = make_bench(root)
+    return bench, train_models(root, bench, steps, names=("ce",)) / "ce"
+
+
+def test_hybrid_best_first_with_a_trained_model(trained, tmp_path) -> None:
+    """`dco search --generator hybrid:MODEL` in the real coqtop: the model's
+    candidates, their wrappers and the automation list in one tree."""
+    from evaluate_fixtures import query
+
+    from prover.cli import main
+
+    bench, model = trained
+    db = tmp_path / "h.sqlite"
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(io.StringIO()):
+        rc = main(["search", "--benchmark", str(bench), "--generator", f"hybrid:{model}",
+                   "--strategy", "best-first", "--num-candidates", "16", "--budget", "60",
+                   "--theorem", "t_and", "--theorem", "t_comm", "--db", str(db), "--quiet"])  # fmt: skip
+    assert rc == 0 and "proved 2/2" in out.getvalue(), out.getvalue()
+    tried = {r["tactic"] for r in query(db, "SELECT tactic FROM edges")}
+    assert any(t.startswith("now (") for t in tried)  # a wrapper
+    assert tried & set(DEFAULT_TACTICS)  # the automation list
+    proofs = query(db, "SELECT verified FROM proofs")
+    assert proofs and all(p["verified"] for p in proofs if p["verified"])

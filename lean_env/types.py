@@ -100,3 +100,7 @@ class Verification:
     axioms: tuple[str, ...] = ()
     seconds: float = 0.0
     script: str = field(default="", compare=False)
+    # The axioms among ``axioms`` from outside the proof assistant's standard
+    # library (e.g. declared in the theorem's own file): what an answer must
+    # show next to "proved", because the proof holds only if they do.
+    assumes: tuple[str, ...] = ()

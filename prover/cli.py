@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from lean_env.errors import EnvironmentError_, UserError
+from prover.options import check_values, harden
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -84,8 +85,10 @@ def _run(name: str, argv: Sequence[str], prog: str) -> int:
         "--config", metavar="FILE.toml", help="defaults for these flags from a TOML file"
     )
     module.add_arguments(parser)
+    harden(parser)
     try:
         args = apply_config(parser, argv)
+        check_values(parser, args)
         return int(module.run(args) or 0)
     except (UserError, EnvironmentError_) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ import shlex
 from lean_env.coq.environment import CoqEnvironment
 from lean_env.coq.sentences import SentenceError, split_sentences
 from lean_env.coq.source import find_declaration
+from lean_env.coq.verify import assumes_note
 from lean_env.errors import UserError
 from lean_env.types import ProofFinished, ProofState, TacticError, TacticTimeout
 
@@ -76,6 +77,5 @@ def run(args: argparse.Namespace) -> int:
     if not verification.ok:
         print(f"REJECTED: {verification.reason}")
         return 1
-    axioms = f" (assumes: {', '.join(verification.axioms)})" if verification.axioms else ""
-    print(f"VERIFIED{axioms}")
+    print(f"VERIFIED{assumes_note(verification.assumes)}")
     return 0

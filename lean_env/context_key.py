@@ -55,7 +55,7 @@ def load_dirs(coq_args: Iterable[str]) -> list[str]:
     return dirs
 
 
-def _tree_digest(directory: str, recursive: bool) -> str:
+def _tree_files(directory: str, recursive: bool) -> list[list[Any]]:
     root = Path(directory)
     entries = []
     files = root.rglob("*") if recursive else root.glob("*")
@@ -65,23 +65,26 @@ def _tree_digest(directory: str, recursive: bool) -> str:
                 st = path.stat()
             except OSError:
                 continue
-            entries.append([str(path.relative_to(root)), st.st_size, st.st_mtime_ns])
-    return _sha(sorted(entries))
+            entries.append([str(path), st.st_size, st.st_mtime_ns])
+    return sorted(entries)
 
 
 def loaded_files_digest(
-    file: str, coq_args: tuple[str, ...], memo: dict[tuple[str, bool], str] | None = None
+    file: str, coq_args: tuple[str, ...], memo: dict[tuple[str, bool], list] | None = None
 ) -> str:
     """Name, size and mtime of every Coq source and object file under the
-    load paths and beside ``file``. ``memo`` shares directory walks between
-    the theorems of one call (never across calls: files change)."""
+    load paths and beside ``file`` (``file`` itself left out: its text before
+    the theorem is keyed exactly, and what follows is out of scope). ``memo``
+    shares directory walks between the theorems of one call (never across
+    calls: files change)."""
     memo = {} if memo is None else memo
+    own = str(Path(file).resolve())
 
-    def walk(directory: Path, recursive: bool) -> str:
+    def walk(directory: Path, recursive: bool) -> list[list[Any]]:
         key = (str(directory.resolve()), recursive)
         if key not in memo:
-            memo[key] = _tree_digest(key[0], recursive)
-        return memo[key]
+            memo[key] = _tree_files(key[0], recursive)
+        return [entry for entry in memo[key] if entry[0] != own]
 
     parent = Path(file).parent
     parts = [[d, walk(parent / d, True)] for d in load_dirs(coq_args)]
@@ -90,7 +93,7 @@ def loaded_files_digest(
 
 
 def context_key(
-    theorem: Theorem, text: str | None = None, memo: dict[tuple[str, bool], str] | None = None
+    theorem: Theorem, text: str | None = None, memo: dict[tuple[str, bool], list] | None = None
 ) -> dict[str, Any]:
     """Everything that decides whether a proof of ``theorem`` checks.
     ``text``: the file's text, when the caller has read it already."""
@@ -116,7 +119,7 @@ def context_key(
 def contexts_digest(theorems: Iterable[Theorem]) -> str:
     """One digest over the context keys of many theorems (each file read once)."""
     texts: dict[str, str] = {}
-    memo: dict[tuple[str, bool], str] = {}
+    memo: dict[tuple[str, bool], list] = {}
     keys = []
     for theorem in theorems:
         text = None

@@ -6,6 +6,7 @@ whether Coq or Lean is behind the :class:`~lean_env.environment.Environment`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -104,3 +105,10 @@ class Verification:
     # library (e.g. declared in the theorem's own file): what an answer must
     # show next to "proved", because the proof holds only if they do.
     assumes: tuple[str, ...] = ()
+
+
+def assumes_note(assumes: Sequence[str]) -> str:
+    """`` (assumes: a, b)`` after a verdict, or nothing: the one spelling of
+    a proof's assumptions (:attr:`Verification.assumes`) in every command's
+    text output."""
+    return f" (assumes: {', '.join(assumes)})" if assumes else ""

@@ -48,8 +48,13 @@ def add_selection_arguments(parser: argparse.ArgumentParser, *, theorem: bool = 
 
 
 def add_search_arguments(
-    parser: argparse.ArgumentParser, *, budget: float, strategy: str = "best-first"
-) -> None:
+    parser: argparse.ArgumentParser, *, budget: float, strategy: str = "best-first",
+    allow_assumptions: bool = False,
+) -> None:  # fmt: skip
+    """The search and budget flags. ``allow_assumptions``: whether proofs
+    relying on axioms beyond the standard library's count by default
+    (benchmark runs: no, ``--allow-assumptions`` admits them; ``prove``:
+    yes, shown with the answer, ``--refuse-assumptions`` refuses them)."""
     from search.budget import Budget
     from search.config import SearchConfig, Strategy
 
@@ -71,6 +76,14 @@ def add_search_arguments(
     how.add_argument(
         "--stop-on-proof", action="store_true", help="rollouts: stop at the first proof"
     )
+    if allow_assumptions:
+        how.add_argument("--refuse-assumptions", dest="allow_assumptions", action="store_false",
+                         help="a proof relying on axioms beyond the standard library's (e.g. "
+                              "declared in the file) does not count")  # fmt: skip
+    else:
+        how.add_argument("--allow-assumptions", action="store_true",
+                         help="count proofs relying on axioms beyond the standard library's "
+                              "(e.g. declared in the theorem's file; refused by default)")  # fmt: skip
 
     spend = parser.add_argument_group("budget (per theorem)")
     spend.add_argument("--budget", type=float, default=budget, metavar="SECONDS",
@@ -121,6 +134,7 @@ def search_settings(args: argparse.Namespace) -> tuple[SearchConfig, Budget]:
         batch_size=args.batch_size or (32 if strategy is Strategy.ROLLOUTS else 1),
         memo=not args.no_memo,
         stop_on_proof=args.stop_on_proof,
+        allow_assumptions=getattr(args, "allow_assumptions", False),
     )
     budget = Budget(
         wall_clock=args.budget,

@@ -11,7 +11,7 @@ closing at the end of the file) is not about the proof and is ignored.
 
 The same lookup tells where each axiom lives: one declared in the context
 (or in any library but Coq's own) is an assumption the answer must show
-(``Verification.assumes``, printed by :func:`assumes_note`), since the proof
+(``Verification.assumes``, printed by :func:`~lean_env.types.assumes_note`), since the proof
 holds only if the axiom does (``Axiom cheat : False.`` proves anything).
 Section variables are not axioms: closing the section turns them into
 hypotheses of the theorem.
@@ -146,12 +146,6 @@ def verify_proof(theorem: Theorem, tactics: Sequence[str], timeout: float = 600.
     return Verification(
         True, "", tuple(names), time.perf_counter() - t0, script, assumes=tuple(assumes)
     )
-
-
-def assumes_note(assumes: Sequence[str]) -> str:
-    """`` (assumes: a, b)`` after a verdict, or nothing: the one spelling of
-    a proof's assumptions in every command's text output."""
-    return f" (assumes: {', '.join(assumes)})" if assumes else ""
 
 
 @functools.cache

@@ -17,9 +17,8 @@ from types import FrameType
 from lean_env.coq.environment import CoqEnvironment
 from lean_env.coq.sentences import SentenceError, split_sentences
 from lean_env.coq.source import Declaration, find_declaration
-from lean_env.coq.verify import assumes_note
 from lean_env.errors import UserError
-from lean_env.types import ProofFinished, ProofState, TacticError, TacticTimeout
+from lean_env.types import ProofFinished, ProofState, TacticError, TacticTimeout, assumes_note
 
 DEFAULT_TIMEOUT = 600.0
 

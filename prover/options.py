@@ -264,14 +264,14 @@ def _ancestor(path: Path) -> Path:
     return path
 
 
-def input_file(value: str) -> str:
-    """A file to read: it must exist and be a readable regular file."""
+def coq_file(value: str) -> str:
+    """A Coq source file to read: it must exist and be a readable regular file."""
     text(value)
     path = Path(value)
     if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{value} is a directory, not a file")
+        raise argparse.ArgumentTypeError(f"{value} is a directory, not a Coq file")
     if not path.is_file():
-        raise argparse.ArgumentTypeError(f"{value}: no such file")
+        raise argparse.ArgumentTypeError(f"no such Coq file: {value}")
     if not os.access(path, os.R_OK):
         raise argparse.ArgumentTypeError(f"{value} is not readable")
     return value
@@ -321,9 +321,12 @@ def database_file(value: str) -> str:
 
 
 def input_dir(value: str) -> str:
+    """A directory to read (a missing one is the command's to report)."""
     text(value)
     if Path(value).exists() and not Path(value).is_dir():
         raise argparse.ArgumentTypeError(f"{value} is a file, not a directory")
+    if not _ancestor(Path(value)).is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: {_ancestor(Path(value))} is a file")
     return value
 
 
@@ -348,7 +351,7 @@ FLAG_TYPES: dict[str, Callable[[Any], Any]] = {
     **dict.fromkeys(("temperature", "weight_decay", "epsilon"), nonnegative_float),
     **dict.fromkeys(("n", "lr", "epochs"), positive_float),
     # paths
-    "file": input_file,
+    "file": coq_file,
     "db": database_file,
     "metrics": output_file,
     "out": output_dir,

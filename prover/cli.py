@@ -64,7 +64,7 @@ def apply_config(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argpar
                 values = tomllib.load(fh)
         except OSError as exc:
             raise UserError(f"cannot read config {known.config}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"{known.config}: malformed TOML ({exc})") from None
         actions = {a.dest: a for a in parser._actions}
         defaults = {}
@@ -91,7 +91,10 @@ def _run(name: str, argv: Sequence[str], prog: str) -> int:
         check_values(parser, args)
         return int(module.run(args) or 0)
     except (UserError, EnvironmentError_) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # A path from the command line may hold bytes that are not UTF-8:
+        # escape them rather than fail while reporting the error.
+        line = f"error: {exc}".encode("utf-8", "backslashreplace").decode("utf-8")
+        print(line, file=sys.stderr)
         return 2
     except BrokenPipeError:
         # Output piped into `head` and closed: not an error. Point stdout at

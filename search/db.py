@@ -129,7 +129,7 @@ def check_writable_db(path: Path) -> None:
         raise UserError(f"{path} is not readable")
     problem = _schema_problem(path)
     if problem:
-        raise UserError(f"{path} is not a dco search database: {problem}; use another --db")
+        raise UserError(f"cannot open {path}: not a dco search database ({problem}); use another --db")
     if read_only(path):
         raise UserError(f"{path} is read-only; make it writable or use another --db")
 

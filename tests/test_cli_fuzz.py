@@ -173,3 +173,17 @@ def test_raw_bytes_in_argv_end_in_one_line(tmp_path: Path) -> None:
         assert err.strip().splitlines() == [
             f"error: argument {flag.decode()}: not valid UTF-8 text (see dco check --help)"
         ]
+
+
+@pytest.mark.parametrize("case", ["missing", "directory", "bytes", "non_utf8_name"])
+def test_bad_config_paths_exit_2(capsys, tmp_path: Path, case: str) -> None:
+    config = {
+        "missing": tmp_path / "none.toml",
+        "directory": tmp_path,
+        "bytes": tmp_path / "bytes.toml",
+        "non_utf8_name": tmp_path / NON_UTF8,
+    }[case]
+    if case == "bytes":
+        config.write_bytes(b'budget = "\xff"\n')
+    code, line = run_main(capsys, ["prove", "--config", str(config), "--theorem", "t"])
+    assert code == 2 and line.startswith("error: "), line

@@ -60,7 +60,7 @@ from prover.results import (
 )
 from search.budget import Budget
 from search.config import SearchConfig
-from search.db import SearchDB
+from search.db import SearchDB, check_writable_db
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,6 +97,8 @@ def resolved_config(
 
 def run(args: argparse.Namespace) -> int:
     started = now()
+    if args.db:
+        check_writable_db(Path(args.db))  # a bad --db fails before anything is written
     check_workers(args.workers)
     search, budget = search_settings(args)
     members = ens.resolve_members(ensemble=args.ensemble, models=args.models, model=args.model,
@@ -105,8 +107,6 @@ def run(args: argparse.Namespace) -> int:
     jobs = select_jobs(args)
     out = Path(args.out)
     db_path = Path(args.db) if args.db else out / "evaluation.sqlite"
-    if args.db:
-        SearchDB(db_path).close()  # a bad --db fails before OUT is created
     execution = Execution(workers=args.workers, ray=args.ray, progress=not args.quiet,
                           store_tree=not args.no_tree, seed=args.seed)  # fmt: skip
     selection = {"benchmark": args.benchmark, "split": args.split,

@@ -47,7 +47,8 @@ def coq_file(tmp_path: Path) -> Path:
 
 
 def prove_args(path: Path, db: Path) -> list[str]:
-    return ["prove", "--file", str(path), "--theorem", "c", "--db", str(db), "--budget", "10"]
+    return ["prove", "--file", str(path), "--theorem", "c", "--db", str(db), "--budget", "10",
+            "--quiet"]  # fmt: skip
 
 
 def test_read_only_database_is_refused_untouched(tmp_path: Path, coq_file: Path, capsys) -> None:
@@ -115,10 +116,10 @@ def test_database_that_is_a_directory(tmp_path: Path, coq_file: Path, capsys) ->
 def test_train_out_is_a_file(tmp_path: Path, capsys) -> None:
     out = tmp_path / "model"
     out.write_text("keep me")
-    start = time.monotonic()
     line = error_line(capsys, ["train", "--out", str(out)])
+    # Refused while the flags are parsed: before any data is loaded.
     assert line.startswith("error: argument --out:") and "not a directory" in line
-    assert time.monotonic() - start < 30 and out.read_text() == "keep me"
+    assert out.read_text() == "keep me"
 
 
 def test_syntax_error_before_the_theorem_is_bad_input(tmp_path: Path, capsys) -> None:
@@ -191,6 +192,8 @@ def test_interrupted_check_leaves_no_temp_dir(coq_file: Path) -> None:
         [sys.executable, "-m", "prover.cli", "check", "--file", str(coq_file), "--theorem", "c",
          "--proof", "do 100000000 idtac 1.", "--tactic-timeout", "100"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # A shell's background job ignores SIGINT, and children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not any(n.startswith(f"dco-coq-{proc.pid}-") for n in ours() - before):

@@ -132,7 +132,8 @@ HIDDEN = {
     "conjecture": ("Conjecture cheat : False.", "cheat"),
     "hypothesis_outside_section": ("Hypothesis cheat : False.", "cheat"),
     "admitted_lemma": ("Lemma cheat : False. Admitted.", "cheat"),
-    "axiom_in_module": ("Module M. Axiom cheat : False. End M. Import M.", "M.cheat"),
+    "axiom_in_module": ("Module M. Axiom cheat : False. End M. Import M.", "cheat"),
+    "axiom_in_unimported_module": ("Module M. Axiom cheat : False. End M.", "M.cheat"),
 }
 
 
@@ -152,7 +153,7 @@ def test_hidden_axiom_is_shown(tmp_path: Path, capsys, kind: str) -> None:
     report = json.loads(capsys.readouterr().out)
     assert report["proved"] and report["assumes"] == [name]
     assert report["models"][0]["cached"] and report["models"][0]["rechecked"]
-    proof = " ".join(report["proof"])
+    proof = " ".join(t if t.endswith(".") else t + "." for t in report["proof"])
     assert cli.main(["check", "--file", str(source), "--theorem", "t", "--proof", proof,
                      "--quiet"]) == 0  # fmt: skip
     assert capsys.readouterr().out.strip() == f"VERIFIED (assumes: {name})"
@@ -243,9 +244,9 @@ STALE_EDITS = {
                  "Theorem c : g 3 = 0.\n",
                  "Fixpoint g (n : nat) : nat := match n with 0 => 1 | S m => g m end.\n"
                  "Theorem c : g 3 = 0.\n"),
-    "local_definition_shadow": ("Definition f := 1.\nTheorem c : f = 1.\n",
-                                "Definition f := 1.\nDefinition g := 2.\n"
-                                "Notation f := g.\nTheorem c : f = 1.\n"),
+    "name_becomes_notation": ("Definition f := 1.\nTheorem c : f = 1.\n",
+                              "Definition f0 := 1.\nNotation f := (f0 + 1).\n"
+                              "Theorem c : f = 1.\n"),
 }  # fmt: skip
 
 

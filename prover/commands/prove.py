@@ -155,11 +155,14 @@ def prove_job(
     log: Callable[[str], None],
 ) -> list[dict[str, Any]]:
     """Search ``job`` with each member in turn (each a run of ``db``) until
-    one proves it, or with all of them; one result row per member searched."""
+    one proves it, or with all of them; one result row per member searched.
+    Each run is keyed by the theorem's context as well as ``selection``."""
     results: list[dict[str, Any]] = []
+    context = contexts_digest([job.theorem])
     for member, member_budget in zip(members, budgets, strict=True):
         config = {**run_config(selection, member, search, member_budget,
-                               execution.store_tree), "command": "prove"}  # fmt: skip
+                               execution.store_tree), "command": "prove",
+                  "context": context}  # fmt: skip
         run_id, _ = db.open_run(config, total=1)
         cached = job.theorem.name in db.finished(run_id)
         log(f"{member.label}: "
@@ -201,8 +204,7 @@ def run(args: argparse.Namespace) -> int:
         db_path.parent.mkdir(parents=True, exist_ok=True)
     execution = Execution(progress=False, store_tree=not args.no_tree, seed=args.seed)
     selection = {"theorem": job.theorem.name, "file": job.theorem.file,
-                 "statement": job.theorem.statement, "seed": args.seed,
-                 "context": contexts_digest([job.theorem])}  # fmt: skip
+                 "statement": job.theorem.statement, "seed": args.seed}  # fmt: skip
     log = (lambda _: None) if args.quiet or args.json else (lambda s: print(s, file=sys.stderr))
     with SearchDB(db_path) as db:
         results = prove_job(db, job, members, budgets, search, execution, selection,

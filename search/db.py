@@ -169,10 +169,13 @@ def _schema_problem(path: Path) -> str | None:
         return str(exc)
     finally:
         conn.close()
-    foreign = sorted(set(tables) - set(TABLES))
-    if foreign:
-        return f"it has other tables ({', '.join(foreign[:5])})"
+    # Ours: a `runs` table with our columns (other dco tables, such as expert
+    # iteration's, may sit beside it). Anything else with tables is foreign.
+    if tables and "runs" not in tables:
+        return f"it has other tables ({', '.join(sorted(tables)[:5])})"
     for name, have in tables.items():
+        if name not in TABLES:
+            continue
         need = set(TABLES[name][0]) - set(ADDED_COLUMNS.get(name, {}))
         if not need <= have:
             return f"table {name} lacks columns {sorted(need - have)}"

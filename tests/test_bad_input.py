@@ -20,6 +20,7 @@ import pytest
 from processes import kill9
 
 from lean_env.coq.tempdirs import private_tempdir, remove_stale
+from lean_env.errors import UserError
 from prover import cli
 from search.db import SearchDB
 
@@ -203,3 +204,22 @@ def test_interrupted_check_leaves_no_temp_dir(coq_file: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err, err
     assert not [n for n in ours() if n.startswith(f"dco-coq-{proc.pid}-")]
+
+
+def test_dco_companion_tables_are_accepted_foreign_runs_refused(tmp_path: Path) -> None:
+    """A search database may carry other dco tables (expert iteration's);
+    a `runs` table of another program's shape is still refused."""
+    ours_db = tmp_path / "expert.sqlite"
+    SearchDB(ours_db).close()
+    with sqlite3.connect(ours_db) as conn:
+        conn.execute("CREATE TABLE expert_rounds (round INTEGER PRIMARY KEY)")
+    conn.close()
+    SearchDB(ours_db).close()
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE runs (id INTEGER, name TEXT)")
+    conn.close()
+    before = other.read_bytes()
+    with pytest.raises(UserError, match="lacks columns"):
+        SearchDB(other)
+    assert other.read_bytes() == before

@@ -81,6 +81,14 @@ def test_every_command_has_checked_numbers() -> None:
             assert action.type not in (float, int), (name, action.dest)
 
 
+@pytest.mark.parametrize("name", sorted(cli.COMMANDS))
+def test_every_default_passes_the_checks(name: str) -> None:
+    """The checked types must not refuse a command's own defaults."""
+    parser = command_parser(name)
+    args = argparse.Namespace(**{a.dest: a.default for a in parser._actions if a.dest != "help"})
+    options.check_values(parser, args)
+
+
 @pytest.mark.parametrize(("name", "flag", "value"), NUMBER_CASES)
 def test_bad_numbers_exit_2(capsys, name: str, flag: str, value: str) -> None:
     code, line = run_main(capsys, [name, f"{flag.split('/')[-1]}={value}"])

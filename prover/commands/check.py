@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import shlex
 import signal
+import threading
 from collections.abc import Iterator
 from types import FrameType
 
@@ -52,6 +53,9 @@ def time_limit(seconds: float) -> Iterator[None]:
     def expire(signum: int, frame: FrameType | None) -> None:
         raise _OutOfTime
 
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach only the main thread; a caller elsewhere bounds it
+        return
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:

@@ -6,6 +6,7 @@ whether Coq or Lean is behind the :class:`~lean_env.environment.Environment`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -100,3 +101,14 @@ class Verification:
     axioms: tuple[str, ...] = ()
     seconds: float = 0.0
     script: str = field(default="", compare=False)
+    # The axioms among ``axioms`` from outside the proof assistant's standard
+    # library (e.g. declared in the theorem's own file): what an answer must
+    # show next to "proved", because the proof holds only if they do.
+    assumes: tuple[str, ...] = ()
+
+
+def assumes_note(assumes: Sequence[str]) -> str:
+    """`` (assumes: a, b)`` after a verdict, or nothing: the one spelling of
+    a proof's assumptions (:attr:`Verification.assumes`) in every command's
+    text output."""
+    return f" (assumes: {', '.join(assumes)})" if assumes else ""

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from lean_env.errors import EnvironmentError_, UserError
+from prover.options import check_values, harden
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -65,7 +66,7 @@ def apply_config(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argpar
                 values = tomllib.load(fh)
         except OSError as exc:
             raise UserError(f"cannot read config {known.config}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"{known.config}: malformed TOML ({exc})") from None
         actions = {a.dest: a for a in parser._actions}
         defaults = {}
@@ -86,11 +87,16 @@ def _run(name: str, argv: Sequence[str], prog: str) -> int:
         "--config", metavar="FILE.toml", help="defaults for these flags from a TOML file"
     )
     module.add_arguments(parser)
+    harden(parser)
     try:
         args = apply_config(parser, argv)
+        check_values(parser, args)
         return int(module.run(args) or 0)
     except (UserError, EnvironmentError_) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # A path from the command line may hold bytes that are not UTF-8:
+        # escape them rather than fail while reporting the error.
+        line = f"error: {exc}".encode("utf-8", "backslashreplace").decode("utf-8")
+        print(line, file=sys.stderr)
         return 2
     except BrokenPipeError:
         # Output piped into `head` and closed: not an error. Point stdout at

@@ -10,17 +10,26 @@ list of :class:`~search.runner.Job`, so the commands cannot drift apart.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lean_env.errors import UserError
-from prover.ensemble import BUDGET_POLICIES, SPLIT
-from search.budget import Budget
-from search.config import SearchConfig, Strategy
-from search.runner import Job
 
-# The issue's and the paper's name for rollouts, accepted as a synonym.
-STRATEGY_ALIASES = {"pass@n": Strategy.ROLLOUTS.value}
+if TYPE_CHECKING:
+    from search.budget import Budget
+    from search.config import SearchConfig, Strategy
+    from search.runner import Job
+
+# The search layer is imported where it is used, not here: every command
+# (even `dco check`) loads this module for its flag types, and the search
+# layer's imports (networkx, sqlite-utils) cost about a second.
+
+# The paper's name for rollouts, accepted as a synonym.
+STRATEGY_ALIASES = {"pass@n": "rollouts"}
 
 
 def add_selection_arguments(parser: argparse.ArgumentParser, *, theorem: bool = True) -> None:
@@ -39,8 +48,16 @@ def add_selection_arguments(parser: argparse.ArgumentParser, *, theorem: bool = 
 
 
 def add_search_arguments(
-    parser: argparse.ArgumentParser, *, budget: float, strategy: str = "best-first"
-) -> None:
+    parser: argparse.ArgumentParser, *, budget: float, strategy: str = "best-first",
+    allow_assumptions: bool = False,
+) -> None:  # fmt: skip
+    """The search and budget flags. ``allow_assumptions``: whether proofs
+    relying on axioms beyond the standard library's count by default
+    (benchmark runs: no, ``--allow-assumptions`` admits them; ``prove``:
+    yes, shown with the answer, ``--refuse-assumptions`` refuses them)."""
+    from search.budget import Budget
+    from search.config import SearchConfig, Strategy
+
     how = parser.add_argument_group("search")
     how.add_argument("--strategy", default=strategy,
                      choices=[*(s.value for s in Strategy), *STRATEGY_ALIASES],
@@ -59,6 +76,14 @@ def add_search_arguments(
     how.add_argument(
         "--stop-on-proof", action="store_true", help="rollouts: stop at the first proof"
     )
+    if allow_assumptions:
+        how.add_argument("--refuse-assumptions", dest="allow_assumptions", action="store_false",
+                         help="a proof relying on axioms beyond the standard library's (e.g. "
+                              "declared in the file) does not count")  # fmt: skip
+    else:
+        how.add_argument("--allow-assumptions", action="store_true",
+                         help="count proofs relying on axioms beyond the standard library's "
+                              "(e.g. declared in the theorem's file; refused by default)")  # fmt: skip
 
     spend = parser.add_argument_group("budget (per theorem)")
     spend.add_argument("--budget", type=float, default=budget, metavar="SECONDS",
@@ -74,6 +99,8 @@ def add_search_arguments(
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """--ensemble / --models / --model / --generator / --ensemble-budget
     (shared with ``prove``)."""
+    from prover.ensemble import BUDGET_POLICIES, SPLIT
+
     who = parser.add_argument_group("prover (one of --ensemble, --model, --generator)")
     who.add_argument("--ensemble", metavar="N1,N2,...",
                      help="N' values, e.g. 1,4,8,16,32: one model each, found under --models")  # fmt: skip
@@ -87,11 +114,16 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def strategy_of(value: str) -> Strategy:
+    from search.config import Strategy
+
     return Strategy(STRATEGY_ALIASES.get(value, value))
 
 
 def search_settings(args: argparse.Namespace) -> tuple[SearchConfig, Budget]:
     """The search config and per-theorem budget the search flags describe."""
+    from search.budget import Budget
+    from search.config import SearchConfig, Strategy
+
     strategy = strategy_of(args.strategy)
     config = SearchConfig(
         strategy=strategy,
@@ -102,6 +134,7 @@ def search_settings(args: argparse.Namespace) -> tuple[SearchConfig, Budget]:
         batch_size=args.batch_size or (32 if strategy is Strategy.ROLLOUTS else 1),
         memo=not args.no_memo,
         stop_on_proof=args.stop_on_proof,
+        allow_assumptions=getattr(args, "allow_assumptions", False),
     )
     budget = Budget(
         wall_clock=args.budget,
@@ -119,6 +152,7 @@ def select_jobs(args: argparse.Namespace) -> list[Job]:
     """The theorems the selection flags name: a split (or ``--theorem``
     names), then a seeded random ``--sample``, then the first ``--limit``."""
     from benchmarks.loader import load_benchmark
+    from search.runner import Job
 
     benchmark = load_benchmark(args.benchmark)
     theorems = benchmark.theorems(None if args.split == "all" else args.split)
@@ -152,3 +186,206 @@ def select_jobs(args: argparse.Namespace) -> list[Job]:
 def check_workers(workers: int) -> None:
     if workers < 1:
         raise UserError(f"--workers must be >= 1, got {workers}")
+
+
+# -- validation of every command's flags -----------------------------------
+# One table for every `dco` command: a flag is checked by its destination
+# name, so a command cannot forget it and a new flag with a known name is
+# covered at once. Every float must be finite and every string valid UTF-8;
+# the table adds ranges and what a path must be.
+
+MAX_SECONDS = 1e7  # ~4 months: far beyond any budget, small enough for timers
+MAX_COUNT = 10**9
+MAX_SEED = 2**32 - 1
+
+
+def text(value: str) -> str:
+    """Any string flag: it must be valid UTF-8 (the command line may carry
+    raw bytes that no file, database or terminal can take)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("not valid UTF-8 text") from None
+    return value
+
+
+def _number(value: object, kind: type, low: float, high: float, what: str) -> float | int:
+    text(str(value))
+    try:
+        number = kind(str(value).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}") from None
+    if kind is float and not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}")
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}")
+    return number
+
+
+def seconds(value: object) -> float:
+    """A time limit: finite, above 0, at most MAX_SECONDS."""
+    return float(_number(value, float, 1e-3, MAX_SECONDS, f"seconds in [0.001, {MAX_SECONDS:g}]"))
+
+
+def positive_int(value: object) -> int:
+    return int(_number(value, int, 1, MAX_COUNT, f"an integer in [1, {MAX_COUNT}]"))
+
+
+def count(value: object) -> int:
+    """A non-negative integer (0 usually means "none" or "off")."""
+    return int(_number(value, int, 0, MAX_COUNT, f"an integer in [0, {MAX_COUNT}]"))
+
+
+def seed(value: object) -> int:
+    return int(_number(value, int, 0, MAX_SEED, f"a seed in [0, {MAX_SEED}]"))
+
+
+def nonnegative_float(value: object) -> float:
+    return float(_number(value, float, 0.0, 1e6, "a finite number >= 0"))
+
+
+def positive_float(value: object) -> float:
+    return float(_number(value, float, 1e-12, 1e6, "a finite number > 0"))
+
+
+def any_int(value: object) -> int:
+    return int(_number(value, int, -(2**62), 2**62, "an integer"))
+
+
+def any_float(value: object) -> float:
+    return float(_number(value, float, -1e300, 1e300, "a finite number"))
+
+
+def _ancestor(path: Path) -> Path:
+    """The nearest existing path at or above ``path``."""
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def coq_file(value: str) -> str:
+    """A Coq source file to read: it must exist and be a readable regular file."""
+    text(value)
+    path = Path(value)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a directory, not a Coq file")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such Coq file: {value}")
+    if not os.access(path, os.R_OK):
+        raise argparse.ArgumentTypeError(f"{value} is not readable")
+    return value
+
+
+def output_dir(value: str) -> str:
+    """A directory to write into (created if missing): nothing on the way
+    may be a file, and where it would be created must be writable."""
+    text(value)
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} exists and is not a directory")
+    base = _ancestor(path)
+    if not base.is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: {base} is a file, not a directory")
+    from search.db import read_only
+
+    if read_only(base):
+        raise argparse.ArgumentTypeError(f"{value}: {base} is read-only")
+    return value
+
+
+def output_file(value: str) -> str:
+    """A file to write (created or appended): not a directory, in an
+    existing, writable directory."""
+    text(value)
+    path = Path(value)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a directory, not a file")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: directory {parent} does not exist")
+    from search.db import read_only
+
+    if read_only(parent) or (path.exists() and read_only(path)):
+        raise argparse.ArgumentTypeError(f"{value} is read-only")
+    return value
+
+
+def database_file(value: str) -> str:
+    """A search database: the full check (schema, read-only) happens on
+    opening, before anything is written; here only what the path is."""
+    text(value)
+    if Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a directory, not a database file")
+    return value
+
+
+def input_dir(value: str) -> str:
+    """A directory to read (a missing one is the command's to report)."""
+    text(value)
+    if Path(value).exists() and not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a file, not a directory")
+    if not _ancestor(Path(value)).is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: {_ancestor(Path(value))} is a file")
+    return value
+
+
+FLAG_TYPES: dict[str, Callable[[Any], Any]] = {
+    # time limits
+    **dict.fromkeys(("budget", "tactic_timeout", "test_budget", "timeout"), seconds),
+    # counts that must be at least 1
+    **dict.fromkeys(
+        ("passes", "expansions", "num_candidates", "batch_size", "workers", "sample", "limit",
+         "max_depth", "rounds", "test_limit", "test_sample", "test_passes", "top", "theorems",
+         "train_steps", "proofs_per_theorem", "hidden", "layers", "heads", "mlp", "vocab_size",
+         "max_prompt_tokens", "max_tactic_tokens", "grad_accum", "samples", "max_steps",
+         "threads", "eval_limit"),
+        positive_int,
+    ),  # fmt: skip
+    # counts where 0 means none or off
+    **dict.fromkeys(
+        ("warmup_steps", "checkpoint_every", "eval_every", "keep_checkpoints", "test_size",
+         "val_size"), count,
+    ),  # fmt: skip
+    "seed": seed,
+    **dict.fromkeys(("temperature", "weight_decay", "epsilon"), nonnegative_float),
+    **dict.fromkeys(("n", "lr", "epochs"), positive_float),
+    # paths
+    "file": coq_file,
+    "db": database_file,
+    "metrics": output_file,
+    "out": output_dir,
+    **dict.fromkeys(("model", "models", "path", "results", "base_model"), input_dir),
+}
+
+
+def harden(parser: argparse.ArgumentParser) -> None:
+    """Give every flag of ``parser`` its checked type: from FLAG_TYPES by
+    name, else a finite float, a bounded integer or UTF-8 text by what the
+    flag declared. Call after the command has added its flags."""
+    for action in parser._actions:
+        if action.nargs == 0 or action.dest in ("help", "config"):
+            continue
+        checked = FLAG_TYPES.get(action.dest)
+        if checked is None:
+            checked = {float: any_float, int: any_int}.get(action.type, text)  # type: ignore[arg-type]
+            if action.type not in (None, str, float, int):
+                continue  # a command's own converter
+        action.type = checked
+
+
+def check_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Check values that did not come through argparse's conversion (keys
+    of a ``--config`` TOML file: numbers, lists) with the same types."""
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        if value is None or action.nargs == 0 or action.type is None or isinstance(value, bool):
+            continue
+        values = value if isinstance(value, list) else [value]
+        try:
+            checked = [v if isinstance(v, str) and v == action.default else action.type(v)
+                       for v in values]  # fmt: skip
+        except argparse.ArgumentTypeError as exc:
+            flag = action.option_strings[0] if action.option_strings else action.dest
+            raise UserError(f"argument {flag}: {exc}") from None
+        setattr(args, action.dest, checked if isinstance(value, list) else checked[0])

@@ -36,6 +36,12 @@ class SearchConfig:
     # Rollouts: stop at the first proof (cheaper) or run all N passes (needed
     # for an unbiased pass@k curve). Best-first always stops.
     stop_on_proof: bool = False
+    # Accept a proof that relies on axioms beyond the standard library's
+    # (``Verification.assumes``, e.g. ``Axiom cheat : False.`` in the
+    # theorem's file). False: such a proof counts as failed verification and
+    # the search goes on (the default: a caller that shows them, like
+    # `prove`, turns it on).
+    allow_assumptions: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategy", Strategy(self.strategy))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lean_env.environment import Environment
 from lean_env.types import ProofState, TacticResult, Verification
@@ -16,6 +16,17 @@ from .config import SearchConfig
 from .generator import Candidate, TacticGenerator
 from .result import Attempt, SearchStats
 from .tree import Kind, ProofTree, Status
+
+REFUSED_ASSUMPTIONS = "refused: relies on axioms beyond the standard library"
+
+
+def refuse_assumptions(verification: Verification) -> Verification:
+    """A passing re-check turned into a failure because the proof relies on
+    axioms the search config does not accept (the reason names them)."""
+    return replace(
+        verification, ok=False,
+        reason=f"{REFUSED_ASSUMPTIONS}: {', '.join(verification.assumes)}",
+    )  # fmt: skip
 
 
 @dataclass
@@ -68,6 +79,11 @@ class SearchContext:
             finally:
                 self.stats.seconds_verify += time.perf_counter() - t0
                 self.stats.verify_calls += 1
+            if verification.ok and verification.assumes and not self.config.allow_assumptions:
+                # Its time counts: a context whose axiom proves everything
+                # would otherwise yield refused proofs without end.
+                verification = refuse_assumptions(verification)
+            else:
                 self.clock.exclude(since)
             self.verifications[key] = verification
         if verification.ok and self.proof is None:

@@ -26,6 +26,7 @@ keyed by ``(run_id, theorem, ...)``)::
               per best-first search; pass@k reads this table
     proofs    run_id, theorem, idx, tactics (JSON list), length, verified
               (0/1), reason (why the re-check failed), axioms (JSON list),
+              assumes (JSON list: the axioms beyond the standard library's),
               seconds; every proof that was re-checked, passed or not
 
 Each theorem's rows are written in one transaction, the ``theorems`` row
@@ -49,6 +50,7 @@ import os
 import sqlite3
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -95,13 +97,91 @@ TABLES: dict[str, tuple[dict[str, type], list[str]]] = {
     ),
     "proofs": (
         {"run_id": int, "theorem": str, "idx": int, "tactics": str, "length": int,
-         "verified": int, "reason": str, "axioms": str, "seconds": float},
+         "verified": int, "reason": str, "axioms": str, "assumes": str, "seconds": float},
         ["run_id", "theorem", "idx"],
     ),
 }  # fmt: skip
 
 
+# Columns added after the first release: a database written before lacks
+# them and gains them on opening (its other columns are checked as they are).
+ADDED_COLUMNS: dict[str, dict[str, type]] = {"proofs": {"assumes": str}}
+
 BUSY_TIMEOUT_MS = 60_000
+
+
+def check_writable_db(path: Path) -> None:
+    """Refuse, before anything is written, a ``path`` that cannot become
+    this search database: a directory, a read-only file or directory, a
+    file that is not SQLite, or another program's database. An existing
+    file is read through a read-only connection first, so a refused file
+    is left exactly as it was (no journal-mode switch, no tables added)."""
+    where = path.parent if str(path.parent) else Path(".")
+    if not where.is_dir():
+        raise UserError(f"directory of {path} does not exist")
+    if path.is_dir():
+        raise UserError(f"{path} is a directory, not a database file")
+    if read_only(where):
+        raise UserError(f"cannot write a database in {where}: directory is read-only")
+    if not path.exists() or path.stat().st_size == 0:
+        if path.exists() and read_only(path):
+            raise UserError(f"{path} is read-only; make it writable or use another --db")
+        return
+    if not os.access(path, os.R_OK):
+        raise UserError(f"{path} is not readable")
+    problem = _schema_problem(path)
+    if problem:
+        raise UserError(f"cannot open {path}: not a dco search database ({problem}); use another --db")
+    if read_only(path):
+        raise UserError(f"{path} is read-only; make it writable or use another --db")
+
+
+def read_only(path: Path) -> bool:
+    """Not writable, or marked read-only (no write bit) for a superuser,
+    whom the permission check lets write anything."""
+    if not os.access(path, os.W_OK):
+        return True
+    return os.geteuid() == 0 and not path.stat().st_mode & 0o222
+
+
+def _schema_problem(path: Path) -> str | None:
+    """Why an existing file is not a search database (None if it is one, or
+    an empty one), read without writing to it."""
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    # Quoted from the file system's bytes: a name need not be valid UTF-8.
+    uri = f"file:{urllib.parse.quote(os.fsencode(path.resolve()))}?mode=ro"
+    # A WAL-mode file that nobody has open (no -wal beside it): even a
+    # read-only connection would create -wal and -shm and leave them behind;
+    # read it as an immutable file instead.
+    if header[18:20] == b"\x02\x02" and not Path(f"{path}-wal").exists():
+        uri += "&immutable=1"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        tables = {
+            name: {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+        }
+    except sqlite3.Error as exc:
+        return str(exc)
+    finally:
+        conn.close()
+    # Ours: a `runs` table with our columns (other dco tables, such as expert
+    # iteration's, may sit beside it). Anything else with tables is foreign.
+    if tables and "runs" not in tables:
+        return f"it has other tables ({', '.join(sorted(tables)[:5])})"
+    for name, have in tables.items():
+        if name not in TABLES:
+            continue
+        need = set(TABLES[name][0]) - set(ADDED_COLUMNS.get(name, {}))
+        if not need <= have:
+            return f"table {name} lacks columns {sorted(need - have)}"
+    return None
 
 
 def _now() -> str:
@@ -186,7 +266,7 @@ def record_of(
         record.proofs = [
             {"idx": i, "tactics": json.dumps(list(tactics)), "length": len(tactics),
              "verified": int(v.ok), "reason": v.reason, "axioms": json.dumps(list(v.axioms)),
-             "seconds": v.seconds}
+             "assumes": json.dumps(list(v.assumes)), "seconds": v.seconds}
             for i, (tactics, v) in enumerate(result.verifications.items())
         ]  # fmt: skip
     if store_tree and result.tree is not None:
@@ -209,8 +289,7 @@ class SearchDB:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock_fd: int | None = None
-        if self.path.parent and not self.path.parent.exists():
-            raise UserError(f"directory of {self.path} does not exist")
+        check_writable_db(self.path)
         try:
             self.db = sqlite_utils.Database(self.path)
             # Another process writing a large proof tree holds the write lock
@@ -242,11 +321,8 @@ class SearchDB:
         for name, (columns, pk) in TABLES.items():
             if name in existing:
                 have = set(self.db[name].columns_dict)
-                if not set(columns) <= have:
-                    raise UserError(
-                        f"{self.path}: table {name} lacks columns {sorted(set(columns) - have)}; "
-                        "not a database written by this version of `dco search`"
-                    )
+                for column in ADDED_COLUMNS.get(name, {}).keys() - have:
+                    self.db[name].add_column(column, ADDED_COLUMNS[name][column])
                 continue
             with self.db.atomic():
                 self.db[name].create(columns, pk=pk[0] if len(pk) == 1 else tuple(pk))

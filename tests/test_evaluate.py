@@ -255,10 +255,10 @@ def test_prove_exit_codes(tiny, tmp_path) -> None:
     [
         (["--theorem", "nope"], "'nope' not found in"),
         (["--theorem", "t_or", "--ensemble", "1,4"], "--loss dcostep --n 4 --out"),
-        (["--theorem", "t_or", "--passes", "0", "--strategy", "rollouts"], "max passes must be >= 1"),
+        (["--theorem", "t_or", "--passes", "0", "--strategy", "rollouts"], "argument --passes: expected an integer in [1,"),
         (["--theorem", "t_or", "--strategy", "dfs"], "invalid choice: 'dfs'"),
         (["--theorem", "t_or", "--model", "/nonexistent"], "no such directory"),
-        (["--theorem", "t_or", "--file", "x.v", "--benchmark", "b"], "not allowed with"),
+        (["--theorem", "t_or", "--benchmark", "b", "--file", __file__], "not allowed with"),
     ],
 )
 def test_prove_bad_input_is_one_line(tiny, tmp_path, capsys, argv, message) -> None:
@@ -276,11 +276,11 @@ def test_prove_bad_input_is_one_line(tiny, tmp_path, capsys, argv, message) -> N
     [
         (["--ensemble", "1,3", "--passes", "2"], "no model with N'=3"),
         (["--strategy", "rollouts"], "needs --passes"),
-        (["--workers", "0", "--passes", "2"], "--workers must be >= 1"),
+        (["--workers", "0", "--passes", "2"], "argument --workers: expected an integer in [1,"),
         (["--ensemble", "1,2", "--passes", "1"], "1 passes cannot be shared by 2 models"),
         (["--generator", "oracle", "--passes", "2"], "unknown generator 'oracle'"),
         (["--passes", "2", "--ensemble-budget", "half"], "invalid choice: 'half'"),
-        (["--passes", "2", "--sample", "0"], "--sample must be >= 1"),
+        (["--passes", "2", "--sample", "0"], "argument --sample: expected an integer in [1,"),
     ],
 )
 def test_evaluate_bad_input_is_one_line(tiny, tmp_path, capsys, argv, message) -> None:

@@ -335,14 +335,14 @@ def test_changed_settings_are_refused(second, tiny, capsys) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--rounds", "0"], "--rounds must be >= 1"),
+        (["--rounds", "0"], "argument --rounds: expected an integer in [1,"),
         (["--n-primes", "1,x"], "--n-primes: expected numbers"),
         (["--n-primes", "1,1"], "repeats a value"),
-        (["--passes", "0"], "--passes must be >= 1"),
+        (["--passes", "0"], "argument --passes: expected an integer in [1,"),
         (["--models", "/no/such/dir"], "no such directory"),
         (["--n-primes", "4"], "dco train --benchmark"),
         (["--proofs-per-theorem", "-1"], "--proofs-per-theorem"),
-        (["--limit", "0"], "must be >= 1"),
+        (["--limit", "0"], "argument --limit: expected an integer in [1,"),
     ],
 )
 def test_bad_flags(tiny, tmp_path, capsys, extra, message) -> None:

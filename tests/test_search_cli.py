@@ -129,7 +129,7 @@ def test_killed_run_resumes_and_loses_nothing_committed(bench, tmp_path, capsys)
     [
         (["--generator", "oracle"], "unknown generator 'oracle'"),
         (["--strategy", "rollouts"], "needs --passes"),
-        (["--budget", "0"], "wall-clock budget must be > 0"),
+        (["--budget", "0"], "argument --budget: expected seconds"),
         (["--theorem", "nope"], "'nope' is not in benchmark"),
     ],
 )

@@ -280,7 +280,7 @@ def test_train_command(bench: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
         (["--epsilon", "2"], "--epsilon must be in [0, 1)"),
         (["--heads", "3"], "multiple of heads"),
         (["--vocab-size", "10"], "--vocab-size must be at least"),
-        (["--eval-every", "-1"], "--eval-every must not be negative"),
+        (["--eval-every", "-1"], "argument --eval-every: expected an integer in [0,"),
     ):
         assert main([*argv[:4], str(tmp_path / "bad"), *bad]) == 2
         err = capsys.readouterr().err.strip()

@@ -10,11 +10,11 @@ back is a ``BackTo``. A restart (after a timeout or crash) bumps
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from pathlib import Path
 
 from ..errors import EnvironmentStartError, UserError
 from .coqtop import CoqTimeout, Coqtop, Response
+from .tempdirs import private_tempdir
 
 # Loading context is trusted text from the user's file; it may legitimately take
 # long (a big file's prefix), so its limit is generous and separate from tactics.
@@ -29,7 +29,7 @@ class CoqSession:
             self.text = self.file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"cannot read {self.file}: {exc}") from None
-        self._tmp = tempfile.TemporaryDirectory(prefix="dco-coq-")
+        self._tmp = private_tempdir("dco-coq-")
         self._chunks = 0
         self.coqtop: Coqtop | None = None
         self.generation = 0

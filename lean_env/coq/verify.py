@@ -8,14 +8,21 @@ looked up again in the context alone (a second compile, only when the first
 lists any), and the theorem itself must not be among them (``Admitted``).
 Anything coqc says after our end marker (e.g. that an open Section needs
 closing at the end of the file) is not about the proof and is ignored.
+
+The same lookup tells where each axiom lives: one declared in the context
+(or in any library but Coq's own) is an assumption the answer must show
+(``Verification.assumes``, printed by :func:`~lean_env.types.assumes_note`), since the proof
+holds only if the axiom does (``Axiom cheat : False.`` proves anything).
+Section variables are not axioms: closing the section turns them into
+hypotheses of the theorem.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -24,8 +31,12 @@ from pathlib import Path
 from ..errors import ProverNotInstalled
 from ..types import Theorem, Verification
 from .tactic_check import RejectedTactic, check_tactic
+from .tempdirs import private_tempdir
 
 _UNSAFE = re.compile(r"relies on|unsafe|type-in-type|positivity|guard", re.I)
+# The module name of the re-check's file: what the context's own names live in.
+VERIFY_MODULE = "DcoVerify"
+_LOCATED = re.compile(r"^(Constant|Variable)\s+(\S+)", re.M)
 
 
 def _coqc() -> str:
@@ -42,8 +53,8 @@ def _context(theorem: Theorem) -> str:
 
 
 def _compile(script: str, theorem: Theorem, timeout: float) -> tuple[int | None, str]:
-    with tempfile.TemporaryDirectory(prefix="dco-verify-") as tmp:
-        path = Path(tmp) / "DcoVerify.v"
+    with private_tempdir("dco-verify-") as tmp:
+        path = Path(tmp) / f"{VERIFY_MODULE}.v"
         path.write_text(script, encoding="utf-8")
         try:
             proc = subprocess.run(
@@ -123,29 +134,68 @@ def verify_proof(theorem: Theorem, tactics: Sequence[str], timeout: float = 600.
     names = _assumption_names(block)
     if theorem.short_name in names or theorem.name in names:
         return fail("the theorem is assumed, not proved (Admitted)")
+    assumes: list[str] = []
     if names:
-        missing = _not_in_context(theorem, context, names, timeout)
-        if missing is None:
+        located = _locate(theorem, context, names, timeout)
+        if located is None:
             return fail("could not check the axioms against the context")
+        missing = [n for n in names if n not in located]
         if missing:
             return fail(f"proof uses assumptions not in the context: {', '.join(missing)}")
-    return Verification(True, "", tuple(names), time.perf_counter() - t0, script)
+        assumes = [n for n in names if _beyond_stdlib(theorem, located[n])]
+    return Verification(
+        True, "", tuple(names), time.perf_counter() - t0, script, assumes=tuple(assumes)
+    )
 
 
-def _not_in_context(
+@functools.cache
+def stdlib_root() -> Path | None:
+    """``$(coqc -where)/theories``: where Coq's standard library lives."""
+    try:
+        out = subprocess.run([_coqc(), "-where"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return Path(out.stdout.strip()).resolve() / "theories" if out.returncode == 0 else None
+
+
+def _beyond_stdlib(theorem: Theorem, located: str) -> bool:
+    """Whether an assumption found by ``Locate`` as ``located`` ("Constant
+    PATH" or "Variable NAME") must be shown: an axiom outside Coq's standard
+    library. One declared in the context counts as the standard library's
+    only when the theorem's own file is part of it."""
+    kind, _, path = located.partition(" ")
+    if kind != "Constant":
+        return False
+    if path.startswith(VERIFY_MODULE + "."):
+        root = stdlib_root()
+        return root is None or not Path(theorem.file).resolve().is_relative_to(root)
+    return not path.startswith("Coq.")
+
+
+def _locate(
     theorem: Theorem, context: str, names: list[str], timeout: float
-) -> list[str] | None:
-    """Names among ``names`` that do not exist in the context alone."""
+) -> dict[str, str] | None:
+    """For each name of ``names`` that exists in the context alone, what
+    ``Locate`` says it is ("Constant Full.Path" or "Variable x"); None if
+    coqc did not finish."""
     markers = [_marker() for _ in names]
     done = _marker()
     probes = "\n".join(
-        f"{_marker_command(m)}\nCheck @{n}." for m, n in zip(markers, names, strict=True)
+        f"{_marker_command(m)}\nCheck @{n}.\nLocate {n}."
+        for m, n in zip(markers, names, strict=True)
     )
     code, output = _compile(f"{context}\n{probes}\n{_marker_command(done)}\n", theorem, timeout)
     if code is None:
         return None
-    if done in output:
-        return []
-    # coqc stops at the first failing Check: the last marker printed names it.
-    printed = [n for m, n in zip(markers, names, strict=True) if m in output]
-    return [printed[-1]] if printed else list(names)
+    located: dict[str, str] = {}
+    # coqc stops at the first failing Check: names after it are not located.
+    for k, (marker, name) in enumerate(zip(markers, names, strict=True)):
+        if marker not in output:
+            break
+        section = output.split(marker, 1)[1]
+        following = markers[k + 1] if k + 1 < len(markers) else done
+        if following not in section:
+            break  # the Check failed: not in the context
+        match = _LOCATED.search(section.split(following, 1)[0])
+        located[name] = f"{match.group(1)} {match.group(2)}" if match else "Constant ?"
+    return located

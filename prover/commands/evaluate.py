@@ -13,6 +13,13 @@ local Ray). Writes ``OUT/results.json``, ``OUT/theorems.jsonl`` (per theorem:
 which models proved it, with their proofs) and ``OUT/passk.png``, and prints
 the pass@k table. Ctrl-C keeps what was committed and writes the partial
 results (exit 130).
+
+A proof that relies on axioms beyond the standard library's (e.g. declared in
+the theorem's file) does not count unless ``--allow-assumptions``; either way
+each model's entry counts them apart (``proved_with_assumptions``,
+``refused_assumptions``) and ``theorems.jsonl`` names the axioms. A run is
+keyed by its flags and the selected theorems' contexts, so editing a
+benchmark's files starts new runs instead of resuming stale ones.
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lean_env.context_key import contexts_digest
 from prover import ensemble as ens
+from prover.assumptions import assumes_by_theorem, assumption_counts
 from prover.compare import side_by_side, side_by_side_table
 from prover.evaluation import (
     Execution,
@@ -52,7 +61,7 @@ from prover.results import (
 )
 from search.budget import Budget
 from search.config import SearchConfig
-from search.db import SearchDB
+from search.db import SearchDB, check_writable_db
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,6 +98,8 @@ def resolved_config(
 
 def run(args: argparse.Namespace) -> int:
     started = now()
+    if args.db:
+        check_writable_db(Path(args.db))  # a bad --db fails before anything is written
     check_workers(args.workers)
     search, budget = search_settings(args)
     members = ens.resolve_members(ensemble=args.ensemble, models=args.models, model=args.model,
@@ -96,13 +107,13 @@ def run(args: argparse.Namespace) -> int:
     budgets = ens.member_budgets(budget, len(members), args.ensemble_budget)
     jobs = select_jobs(args)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     db_path = Path(args.db) if args.db else out / "evaluation.sqlite"
     execution = Execution(workers=args.workers, ray=args.ray, progress=not args.quiet,
                           store_tree=not args.no_tree, seed=args.seed)  # fmt: skip
     selection = {"benchmark": args.benchmark, "split": args.split,
                  "theorems": sorted(args.theorem), "sample": args.sample, "limit": args.limit,
-                 "seed": args.seed}  # fmt: skip
+                 "seed": args.seed, "context": contexts_digest(j.theorem for j in jobs)}  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
     print(f"evaluating {', '.join(m.label for m in members)} on {len(jobs)} theorems of "
           f"{args.benchmark} ({args.split}); runs in {db_path}")  # fmt: skip
 
@@ -118,7 +129,9 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             interrupted = True
         budget_of = dict(zip((m.label for m in members), budgets, strict=True))
-        scores = [score(db, run_id, m, search, budget_of[m.label], len(jobs)) for m, run_id in runs]
+        scores = [{**score(db, run_id, m, search, budget_of[m.label], len(jobs)),
+                   **assumption_counts(db, run_id)} for m, run_id in runs]  # fmt: skip
+        assumed = {m.label: assumes_by_theorem(db, run_id) for m, run_id in runs}
         combined = (
             ensemble_score(db, runs, ens.ensemble_label(members), len(jobs), search.strategy)
             if len(members) > 1 and runs
@@ -146,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         "finished": now(),
     }  # fmt: skip
     write_json(out / RESULTS_FILE, results)
-    _write_theorems(out / "theorems.jsonl", jobs, proofs)
+    _write_theorems(out / "theorems.jsonl", jobs, proofs, assumed)
     from prover.commands.view import command_for
 
     for member, run_id in runs:  # before the table and the results line, which end the output
@@ -156,6 +169,12 @@ def run(args: argparse.Namespace) -> int:
         print(passk_table(results))
         if len(scores) > 1:
             print(side_by_side_table(results["side_by_side"]))
+    for entry in scores:
+        if entry["proved_with_assumptions"] or entry["refused_assumptions"]:
+            print(f"{entry['label']}: {entry['proved_with_assumptions']} proved relying on axioms "
+                  f"beyond the standard library, {entry['refused_assumptions']} not proved "
+                  "because their proofs did"
+                  + ("" if search.allow_assumptions else " (--allow-assumptions accepts them)"))  # fmt: skip
     print(f"results: {out / RESULTS_FILE}; plot: {out / PLOT_FILE}; database: {db_path}")
     if interrupted:
         print("interrupted: partial results written; re-run the same command to resume",
@@ -164,11 +183,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_theorems(path: Path, jobs: list, proofs: dict[str, dict[str, list[str]]]) -> None:
+def _write_theorems(
+    path: Path, jobs: list, proofs: dict[str, dict[str, list[str]]],
+    assumed: dict[str, dict[str, list[str]]],
+) -> None:  # fmt: skip
     tmp = path.with_suffix(".jsonl.tmp")
     with tmp.open("w", encoding="utf-8") as fh:
         for job in jobs:
-            by = proofs.get(job.theorem.name, {})
-            fh.write(json.dumps({"theorem": job.theorem.name, "proved": bool(by),
-                                 "proved_by": sorted(by), "proofs": by}) + "\n")  # fmt: skip
+            name = job.theorem.name
+            by = proofs.get(name, {})
+            assumes = {label: a[name] for label, a in assumed.items() if name in a}
+            fh.write(json.dumps({"theorem": name, "proved": bool(by),
+                                 "proved_by": sorted(by), "proofs": by,
+                                 "assumes": assumes}) + "\n")  # fmt: skip
     tmp.replace(path)

@@ -9,8 +9,16 @@ The theorem comes from a Coq file (``--file``) or a benchmark
 (each model's search is a run of ``--db``, so the proof trees are logged and
 the same command answers again from the database); the first proof ends it
 unless ``--all-models``. Prints the verified proof as a script ready to
-paste, which model found it, the search statistics and the database. Exit 0:
-proved; 1: not proved; 2: bad input.
+paste, which model found it, the axioms beyond the standard library's it
+relies on (``PROVED x (assumes: cheat)``), the search statistics and the
+database. Exit 0: proved; 1: not proved; 2: bad input (including a file
+whose text before the theorem Coq rejects).
+
+An answer from the database is keyed by everything that decides it (the
+theorem's context: the file's text before it, the files its load paths hold,
+the load-path flags and Coq's version; the statement; the search settings),
+so an edited file is a new search, and a proof taken from the database is
+re-checked against the current file before it is reported.
 """
 
 from __future__ import annotations
@@ -23,13 +31,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lean_env.context_key import contexts_digest
 from lean_env.errors import UserError
-from lean_env.types import Backend, Theorem
+from lean_env.types import Backend, Theorem, assumes_note
 from prover import ensemble as ens
 from prover.evaluation import Execution, run_config, run_member
 from prover.options import add_model_arguments, add_search_arguments, search_settings
 from search.budget import Budget
 from search.config import SearchConfig
+from search.context import REFUSED_ASSUMPTIONS, refuse_assumptions
 from search.db import SearchDB
 from search.runner import Job
 
@@ -45,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--coq-args", default=None,
                       help="--file: extra coqtop/coqc flags (default: from _CoqProject)")  # fmt: skip
     add_model_arguments(parser)
-    add_search_arguments(parser, budget=300.0, strategy="best-first")
+    add_search_arguments(parser, budget=300.0, strategy="best-first", allow_assumptions=True)
     out = parser.add_argument_group("output")
     out.add_argument("--all-models", action="store_true",
                      help="run every model of the ensemble even after one proved it")  # fmt: skip
@@ -92,6 +102,46 @@ def _row(db: SearchDB, run_id: int, name: str) -> dict[str, Any]:
         "WHERE run_id = ? AND theorem = ?", [run_id, name])))  # fmt: skip
 
 
+def _assumes(db: SearchDB, run_id: int, name: str, proof: list[str]) -> list[str]:
+    """The axioms beyond the standard library's that the run's re-check of
+    ``proof`` found."""
+    for row in db.db.query(
+        "SELECT assumes FROM proofs WHERE run_id = ? AND theorem = ? AND verified = 1 "
+        "AND tactics = ?", [run_id, name, json.dumps(proof)]):  # fmt: skip
+        return json.loads(row["assumes"] or "[]")
+    return []
+
+
+def _refused(db: SearchDB, run_id: int, name: str) -> int:
+    """How many proofs the run refused for relying on axioms beyond the
+    standard library's."""
+    rows = db.db.query(
+        "SELECT count(*) AS n FROM proofs WHERE run_id = ? AND theorem = ? AND reason LIKE ?",
+        [run_id, name, REFUSED_ASSUMPTIONS + "%"])  # fmt: skip
+    return int(next(iter(rows))["n"])
+
+
+def recheck(theorem: Theorem, row: dict[str, Any], search: SearchConfig) -> dict[str, Any]:
+    """A proof answered from the database, re-checked against the current
+    file: the row as it stands, or marked ``stale`` if the proof no longer
+    checks (or now relies on an axiom the search config refuses)."""
+    if theorem.backend is Backend.COQ:
+        from lean_env.coq.verify import verify_proof
+
+        verification = verify_proof(theorem, row["proof"])
+    else:
+        from lean_env.environment import open_environment
+
+        with open_environment(theorem) as env:
+            verification = env.verify(row["proof"])
+    if verification.ok and verification.assumes and not search.allow_assumptions:
+        verification = refuse_assumptions(verification)
+    if verification.ok:
+        return {**row, "assumes": list(verification.assumes), "rechecked": True}
+    return {**row, "status": "stale", "rechecked": True, "assumes": [],
+            "reason": f"the stored proof no longer checks: {verification.reason}"}  # fmt: skip
+
+
 def prove_job(
     db: SearchDB,
     job: Job,
@@ -105,21 +155,35 @@ def prove_job(
     log: Callable[[str], None],
 ) -> list[dict[str, Any]]:
     """Search ``job`` with each member in turn (each a run of ``db``) until
-    one proves it, or with all of them; one result row per member searched."""
+    one proves it, or with all of them; one result row per member searched.
+    Each run is keyed by the theorem's context as well as ``selection``."""
     results: list[dict[str, Any]] = []
+    context = contexts_digest([job.theorem])
     for member, member_budget in zip(members, budgets, strict=True):
         config = {**run_config(selection, member, search, member_budget,
-                               execution.store_tree), "command": "prove"}  # fmt: skip
+                               execution.store_tree), "command": "prove",
+                  "context": context}  # fmt: skip
         run_id, _ = db.open_run(config, total=1)
-        log(f"{member.label}: searching ({search.strategy.value}, {member_budget.wall_clock:g} s"
+        cached = job.theorem.name in db.finished(run_id)
+        log(f"{member.label}: "
+            + ("answered from the database" if cached else "searching")
+            + f" ({search.strategy.value}, {member_budget.wall_clock:g} s"
             + (f", {member_budget.max_passes} passes" if member_budget.max_passes else "")
             + ")")  # fmt: skip
         run_member(db, run_id, [job], search, member_budget, member, execution)
         row = _row(db, run_id, job.theorem.name)
-        results.append({"model": member.label, "path": member.model, "run_id": run_id,
-                        **row, "proof": json.loads(row["proof"]) if row["proof"] else None})  # fmt: skip
-        log(f"{member.label}: {row['status']} ({row['reason']})")
-        if row["status"] == "proved" and not all_models:
+        result = {"model": member.label, "path": member.model, "run_id": run_id, **row,
+                  "proof": json.loads(row["proof"]) if row["proof"] else None,
+                  "cached": cached, "rechecked": False, "assumes": [],
+                  "refused": _refused(db, run_id, job.theorem.name)}  # fmt: skip
+        if result["status"] == "proved":
+            if cached:
+                result = recheck(job.theorem, result, search)
+            else:
+                result["assumes"] = _assumes(db, run_id, job.theorem.name, result["proof"])
+        results.append(result)
+        log(f"{member.label}: {result['status']} ({result['reason']})")
+        if result["status"] == "proved" and not all_models:
             break
     return results
 
@@ -145,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
     with SearchDB(db_path) as db:
         results = prove_job(db, job, members, budgets, search, execution, selection,
                             all_models=args.all_models, log=log)  # fmt: skip
+    if all(r["start_failed"] for r in results):
+        # The theorem could not even be stated: bad input, not a failed search.
+        reason = results[0]["reason"].removeprefix("environment failed to start: ")
+        raise UserError(f"cannot set up {job.theorem.name}: {reason}")
     proved = [r for r in results if r["status"] == "proved"]
     winner = min(proved, key=lambda r: len(r["proof"])) if proved else None
     report = {
@@ -154,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
         "found_by": winner["model"] if winner else None,
         "proved_by": [r["model"] for r in proved],
         "proof": winner["proof"] if winner else None,
+        "assumes": winner["assumes"] if winner else [],
         "script": proof_script(job.theorem, winner["proof"]) if winner else None,
         "models": results,
         "strategy": search.strategy.value,
@@ -174,10 +243,15 @@ def run(args: argparse.Namespace) -> int:
 def _print_summary(report: dict[str, Any]) -> None:
     name = report["theorem"]
     if report["proved"]:
-        print(f"PROVED {name} (found by {report['found_by']})\n")
+        print(f"PROVED {name}{assumes_note(report['assumes'])} (found by {report['found_by']})\n")
         print(report["script"] + "\n")
     else:
-        print(f"NOT PROVED {name}\n")
+        stale = [r for r in report["models"] if r["status"] == "stale"]
+        refused = sum(r["refused"] for r in report["models"])
+        why = (f": {stale[0]['reason']}" if stale else
+               f": {refused} proof(s) refused, relying on axioms beyond the standard "
+               "library (--refuse-assumptions)" if refused else "")  # fmt: skip
+        print(f"NOT PROVED {name}{why}\n")
     print(f"{'model':<12} {'status':<8} {'attempts':>8} {'tactics':>8} {'seconds':>8}  reason")
     for r in report["models"]:
         seconds = (r["seconds_start"] or 0) + (r["seconds_search"] or 0)

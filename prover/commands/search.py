@@ -7,7 +7,11 @@ Every selected theorem ends in the database as proved, failed (including
 those whose environment could not start) or open (budget spent). Re-running
 the same command with the same ``--db`` resumes the run: finished theorems
 are skipped, nothing committed is lost. ``--workers`` searches theorems in
-parallel processes. Ends with a summary line: proved / total.
+parallel processes. Ends with a summary line: proved / total, and how many
+proofs rely on axioms beyond the standard library's (refused unless
+``--allow-assumptions``). A run is keyed by its flags and the selected
+theorems' contexts (file text before each, load paths, Coq version): after an
+edit, the same command starts a new run instead of resuming.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import functools
 import sys
 from typing import Any
 
+from lean_env.context_key import contexts_digest
+from lean_env.types import assumes_note
+from prover.assumptions import assumes_by_theorem, refused_theorems
 from prover.generators import GENERATORS, make_generator
 from prover.options import (
     add_search_arguments,
@@ -57,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         "search": config.to_dict(),
         "budget": budget.to_dict(),
         "store_tree": not args.no_tree,
+        "context": contexts_digest(j.theorem for j in jobs),
     }
     with SearchDB(args.db) as db:
         run_id, resumed = db.open_run(run_config, total=len(jobs))
@@ -91,11 +99,19 @@ def run(args: argparse.Namespace) -> int:
                 bar.update(1)
         db.end_run(run_id)
         s = db.summary(run_id)
+        assumed = assumes_by_theorem(db, run_id)
+        refused = refused_theorems(db, run_id)
     from prover.commands.view import command_for
 
     # The summary stays the last line (scripts read it); the hint comes just before.
     print(f"browse it: {command_for(args.db, run_id)}")
     share = s["proved"] / s["total"] if s["total"] else 0.0
+    for name, axioms in sorted(assumed.items()):
+        print(f"PROVED {name}{assumes_note(axioms)}")
+    if assumed or refused:
+        print(f"axioms beyond the standard library: {len(assumed)} proved theorem(s) rely on "
+              f"them; {len(refused)} theorem(s) not proved because their proofs did"
+              + ("" if config.allow_assumptions else " (--allow-assumptions accepts them)"))  # fmt: skip
     print(
         f"proved {s['proved']}/{s['total']} ({100 * share:.1f}%); "
         f"failed {s['failed']} (environment did not start: {s['start_failed']}); "

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.passk import pass_at_k_curve
+from lean_env.context_key import contexts_digest
 from prover.ensemble import Member
 from prover.evaluation import Execution, ks_for, run_member
 from search.budget import Budget
@@ -51,7 +52,9 @@ def run_search(
     """Search ``jobs`` with ``model``; the run is ``run_config``'s run of the
     database, so a second call with the same config resumes it (theorems
     already committed are skipped). Returns the run id."""
-    run_id, _ = db.open_run(run_config, total=len(jobs))
+    # The theorems' contexts are part of the key: edited files are a new run.
+    keyed = {**run_config, "context": contexts_digest(j.theorem for j in jobs)}
+    run_id, _ = db.open_run(keyed, total=len(jobs))
     run_member(db, run_id, jobs, search, budget, Member(desc, f"model:{model}", str(model)),
                Execution(workers=workers, progress=progress, seed=seed))  # fmt: skip
     return run_id

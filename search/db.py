@@ -59,7 +59,7 @@ import sqlite_utils
 from lean_env.errors import UserError
 
 from .result import SearchResult
-from .tree import Kind
+from .tree import Kind, Node
 
 TABLES: dict[str, tuple[dict[str, type], list[str]]] = {
     "runs": (
@@ -176,7 +176,7 @@ def record_of(
         }
     )  # fmt: skip
     record.attempts = [
-        {"idx": a.index, "success": int(a.success), "outcome": a.outcome, "steps": a.steps,
+        {"idx": a.index, "success": int(a.success), "outcome": str(a.outcome), "steps": a.steps,
          "logprob": a.logprob, "tactics": json.dumps(list(a.tactics)), "seconds": a.seconds}
         for a in result.attempts
     ]  # fmt: skip
@@ -188,17 +188,18 @@ def record_of(
             for i, (tactics, v) in enumerate(result.verifications.items())
         ]  # fmt: skip
     if store_tree and result.tree is not None:
-        for node, d in result.tree.graph.nodes(data=True):
-            record.nodes.append(
-                {"node": node, "kind": str(d["kind"]), "status": str(d["status"]),
-                 "depth": d["depth"], "parent": d["parent"], "tactic": d["tactic"],
-                 "logprob": d["logprob"], "goals": d["goals"],
-                 "num_goals": d["state"].num_goals if d["kind"] is Kind.STATE else None,
-                 "expanded": int(d["expanded"]), "message": d["message"] or None,
-                 "cycle_to": d["to"]}
-            )  # fmt: skip
+        record.nodes = [_node_row(d) for d in result.tree.nodes]
         record.edges = result.tree.edges()
     return record
+
+
+def _node_row(d: Node) -> dict[str, Any]:
+    return {
+        "node": d.id, "kind": str(d.kind), "status": str(d.status), "depth": d.depth,
+        "parent": d.parent, "tactic": d.tactic, "logprob": d.logprob, "goals": d.goals,
+        "num_goals": d.state.num_goals if d.state is not None and d.kind is Kind.STATE else None,
+        "expanded": int(d.expanded), "message": d.message or None, "cycle_to": d.to,
+    }  # fmt: skip
 
 
 class SearchDB:

@@ -1,10 +1,9 @@
 """Search many theorems: in this process or in worker processes, reusing one
 proof-assistant session per source file.
 
-Opening a Coq theorem loads its file's text up to the theorem; doing that anew
-for every theorem is quadratic in the file's length, so theorems are sorted by
-(file, offset) and each worker keeps its file's :class:`CoqSession` open and
-moves forward through it. Work is handed out in groups of consecutive
+Theorems are sorted by (file, offset) and each worker opens them through its
+own :class:`~lean_env.sessions.FileSessions`, which keeps the file's session
+open and moves forward through it. Work is handed out in groups of consecutive
 theorems of one file; each theorem's record comes back as soon as it is done,
 so the caller can commit it at once.
 """
@@ -16,10 +15,10 @@ import queue
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from lean_env.environment import Environment, open_environment
-from lean_env.types import Backend, Theorem
+from lean_env.process import die_with_parent
+from lean_env.sessions import FileSessions
+from lean_env.types import Theorem
 
 from .budget import Budget
 from .config import SearchConfig
@@ -35,40 +34,6 @@ class Job:
     theorem: Theorem
     benchmark_id: int | None = None
     split: str | None = None
-
-
-class FileSessions:
-    """An environment factory that keeps the last file's Coq session open and
-    opens each Coq theorem in it; other backends go to ``open_environment``."""
-
-    def __init__(self) -> None:
-        self._key: tuple[Path, tuple[str, ...]] | None = None
-        self._session = None
-        self._closed_restarts = 0
-
-    @property
-    def restarts(self) -> int:
-        """Proof-assistant restarts (timeouts, crashes) in all sessions so far."""
-        return self._closed_restarts + (self._session.restarts if self._session else 0)
-
-    def __call__(self, theorem: Theorem, *, tactic_timeout: float) -> Environment:
-        if theorem.backend is not Backend.COQ:
-            return open_environment(theorem, tactic_timeout=tactic_timeout)
-        from lean_env.coq.environment import CoqEnvironment
-        from lean_env.coq.session import CoqSession
-
-        key = (Path(theorem.file).resolve(), tuple(theorem.coq_args))
-        if key != self._key or self._session is None:
-            self.close()
-            self._session = CoqSession(theorem.file, theorem.coq_args)
-            self._key = key
-        return CoqEnvironment(theorem, tactic_timeout=tactic_timeout, session=self._session)
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._closed_restarts += self._session.restarts
-            self._session.close()
-        self._session, self._key = None, None
 
 
 def theorem_seed(seed: int, theorem: Theorem) -> int:
@@ -117,10 +82,8 @@ def _worker(
     store_tree: bool,
     seed: int,
 ) -> None:
-    from lean_env.coq.coqtop import _die_with_parent
-
     # A kill -9 of the run must not leave its workers searching on their own.
-    _die_with_parent()
+    die_with_parent()
     environments = FileSessions()
     try:
         generator = generator_factory(index)

@@ -33,13 +33,14 @@ from typing import Any
 
 from benchmarks.perf.record import distribution_ms
 from lean_env.coq.source import parse_declarations
+from lean_env.sessions import FileSessions
 from lean_env.types import Theorem
 from search.budget import Budget
 from search.config import SearchConfig, Strategy
 from search.db import SearchDB, record_of
 from search.generator import FixedTacticGenerator
 from search.result import SearchResult
-from search.runner import FileSessions, theorem_seed
+from search.runner import theorem_seed
 from search.tree_search import TreeSearch
 
 THEOREMS = """\

@@ -32,10 +32,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..types import Theorem, Verification
+from .coqc import (
+    between_markers,
+    compile_script,
+    error_text,
+    judge_assumptions,
+    marker_command,
+    new_marker,
+)
 from .sentences import split_sentences
 from .source import Declaration
 from .tactic_check import RejectedTactic, check_tactic
-from .verify import _UNSAFE, _assumption_names, _compile, _marker, _marker_command
 
 # One coqc run may compile a large file; the limit scales with its proofs.
 BASE_TIMEOUT = 600.0
@@ -71,10 +78,10 @@ def verify_file_proofs(
     anchor = Theorem(name="", statement="", file=str(path), coq_args=tuple(coq_args))
     # Each round either finishes or takes one proof out of `active`.
     while active:
-        markers = {k: (_marker(), _marker(), _marker()) for k in active}
+        markers = {k: (new_marker(), new_marker(), new_marker()) for k in active}
         script = _script(text, spans, active, bodies, markers, proofs)
         timeout = BASE_TIMEOUT + PER_PROOF_TIMEOUT * len(active)
-        code, output = _compile(script, anchor, timeout)
+        code, output = compile_script(script, anchor, timeout)
         passed, failure = _read_run(output, active, markers, proofs)
         if code is None:
             # Out of time: what finished stands, the rest is not verified.
@@ -99,7 +106,7 @@ def verify_file_proofs(
             break
         k, where = failure
         if where == "proof":
-            final[k] = _fail(f"coqc rejected the proof: {_error_text(output)}")
+            final[k] = _fail(f"coqc rejected the proof: {error_text(output)}")
             active.remove(k)
             continue
         # coqc failed in the file's own text just before proof k: test whether
@@ -112,7 +119,7 @@ def verify_file_proofs(
     for k in order:
         if k not in final:
             final[k] = passed.get(k) or _fail(
-                f"coqc failed in the file's text before it: {_error_text(output)}"
+                f"coqc failed in the file's text before it: {error_text(output)}"
             )
     seconds = time.perf_counter() - t0
     per_proof = seconds / max(len(proofs), 1)
@@ -180,8 +187,8 @@ def _script(
         short = proofs[k][0].theorem.short_name
         pieces += [
             text[cursor:start],
-            f"\n{_marker_command(begin)}\n{bodies[k]}\n{_marker_command(after)}\n"
-            f"Print Assumptions {short}.\n{_marker_command(done)}\n",
+            f"\n{marker_command(begin)}\n{bodies[k]}\n{marker_command(after)}\n"
+            f"Print Assumptions {short}.\n{marker_command(done)}\n",
         ]
         cursor = end
     return "".join(pieces)
@@ -203,23 +210,12 @@ def _read_run(
             return verdicts, (k, "text")
         if after not in output or done not in output:
             return verdicts, (k, "proof")
-        # Between the markers: the rest of the first marker's line, its type
-        # line, the assumptions, then the start of the second marker's line.
-        block = output.split(after, 1)[1].split(done, 1)[0]
-        block = "\n".join(block.split("\n")[2:-1])
-        verdicts[k] = _judge(proofs[k][0].theorem, block)
+        verdicts[k] = _judge(proofs[k][0].theorem, between_markers(output, after, done))
     return verdicts, None
 
 
 def _judge(theorem: Theorem, block: str) -> Verification:
-    if _UNSAFE.search(block):
-        return _fail(f"proof relies on unsafe features: {' '.join(block.split())[:200]}")
-    names = _assumption_names(block)
-    if theorem.short_name in names or theorem.name in names:
-        return _fail("the theorem is assumed, not proved (Admitted)")
+    reason, names = judge_assumptions(theorem, block)
+    if reason is not None:
+        return _fail(reason)
     return Verification(True, "", tuple(names))
-
-
-def _error_text(output: str) -> str:
-    error = output.rsplit("Error:", 1)[-1] if "Error:" in output else output[-300:]
-    return " ".join(error.split())[:300]

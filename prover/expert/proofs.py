@@ -26,9 +26,9 @@ from typing import Any
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, Step, write_benchmark
 from lean_env.errors import EnvironmentError_
+from lean_env.sessions import FileSessions
 from lean_env.types import ProofFinished, ProofState, Theorem
 from search.db import SearchDB
-from search.runner import FileSessions
 
 from .store import proof_key
 

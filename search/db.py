@@ -49,7 +49,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -58,6 +57,7 @@ import sqlite_utils
 
 from lean_env.errors import UserError
 
+from .fsutil import now
 from .result import SearchResult
 from .tree import Kind, Node
 
@@ -100,10 +100,6 @@ TABLES: dict[str, tuple[dict[str, type], list[str]]] = {
 
 
 BUSY_TIMEOUT_MS = 60_000
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def code_version() -> str:
@@ -172,7 +168,7 @@ def record_of(
             "tactic_calls": stats.tactic_calls, "memo_hits": stats.memo_hits,
             "expansions": stats.expansions, "nodes": stats.nodes,
             "seconds_start": stats.seconds_start, "seconds_search": stats.seconds_total,
-            "stats": json.dumps(stats.to_dict()), "finished_at": _now(),
+            "stats": json.dumps(stats.to_dict()), "finished_at": now(),
         }
     )  # fmt: skip
     record.attempts = [
@@ -286,7 +282,7 @@ class SearchDB:
             table = self.db["runs"]
             table.insert(
                 {"config": json.dumps(config, sort_keys=True), "config_hash": digest,
-                 "code_version": code_version(), "started_at": _now(), "ended_at": None,
+                 "code_version": code_version(), "started_at": now(), "ended_at": None,
                  "total": total}
             )  # fmt: skip
             assert table.last_pk is not None
@@ -322,7 +318,7 @@ class SearchDB:
 
     def end_run(self, run_id: int) -> None:
         with self.db.atomic():
-            self.db["runs"].update(run_id, {"ended_at": _now()})
+            self.db["runs"].update(run_id, {"ended_at": now()})
 
     def latest_run_id(self) -> int | None:
         rows = list(self.db.query("SELECT max(id) AS id FROM runs"))

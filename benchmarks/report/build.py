@@ -9,6 +9,7 @@ from benchmarks.report import direct, expert, perf, provenance, proving, trainin
 from benchmarks.report.claims import HELD, NOT_HELD, NOT_MEASURED, Claim, DirectInput, all_claims
 from benchmarks.report.markdown import relpath, table
 from benchmarks.report.sources import load
+from search.fsutil import write_text_atomic
 
 REPORT = "REPORT.md"
 FIGURES = "figures"
@@ -71,7 +72,5 @@ def generate(results_dir: Path, out_dir: Path) -> Path:
         for stale in sorted(set(fig_dir.glob("*.png")) - set(made)):
             stale.unlink()
     path = out_dir / REPORT
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, text)
     return path

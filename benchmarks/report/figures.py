@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from search.fsutil import atomic_path
+
 DPI = 110
 
 
@@ -22,10 +24,9 @@ def _plt() -> Any:
 
 def save(fig: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=DPI, metadata={"Software": None})
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI, metadata={"Software": None})
     _plt().close(fig)
-    tmp.replace(path)
 
 
 def _log2_axis(ax: Any, xlabel: str) -> None:

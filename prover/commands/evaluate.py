@@ -18,7 +18,6 @@ results (exit 130).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,14 +43,13 @@ from prover.results import (
     PLOT_FILE,
     RESULTS_FILE,
     machine,
-    now,
     passk_table,
     plot_passk,
-    write_json,
 )
 from search.budget import Budget
 from search.config import SearchConfig
 from search.db import SearchDB
+from search.fsutil import now, write_json_atomic, write_jsonl_atomic
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -142,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         "started": started,
         "finished": now(),
     }  # fmt: skip
-    write_json(out / RESULTS_FILE, results)
+    write_json_atomic(out / RESULTS_FILE, results)
     _write_theorems(out / "theorems.jsonl", jobs, proofs)
     if scores:
         plot_passk(results, out / PLOT_FILE)
@@ -156,10 +154,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_theorems(path: Path, jobs: list, proofs: dict[str, dict[str, list[str]]]) -> None:
-    tmp = path.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for job in jobs:
-            by = proofs.get(job.theorem.name, {})
-            fh.write(json.dumps({"theorem": job.theorem.name, "proved": bool(by),
-                                 "proved_by": sorted(by), "proofs": by}) + "\n")  # fmt: skip
-    tmp.replace(path)
+    rows = (
+        {"theorem": job.theorem.name, "proved": bool(by), "proved_by": sorted(by), "proofs": by}
+        for job in jobs
+        for by in [proofs.get(job.theorem.name, {})]
+    )
+    write_jsonl_atomic(path, rows, ensure_ascii=True)

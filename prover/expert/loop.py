@@ -35,13 +35,14 @@ from benchmarks.format import Benchmark, BenchmarkTheorem
 from benchmarks.loader import load_benchmark
 from lean_env.errors import UserError
 from search.db import SearchDB
+from search.fsutil import now, write_text_atomic
 from search.runner import Job
 
 from . import models as models_
 from .config import ExpertConfig, Selection, label, model_dir_name
 from .proofs import ADDED, found_proofs, select_and_trace, write_augmented, write_steps
 from .searching import proved_theorems, run_search, score
-from .store import ExpertStore, now
+from .store import ExpertStore
 
 PROVING, TRAINING, EVALUATING, DONE = "proving", "training", "evaluating", "done"
 SUMMARY_FILE = "summary.json"
@@ -293,7 +294,5 @@ def write_summary(state: Run, started: str, extra: dict[str, Any] | None) -> dic
         "updated": now(),
     }
     path = state.config.out / SUMMARY_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(summary, indent=2))
     return summary

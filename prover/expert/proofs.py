@@ -29,6 +29,7 @@ from lean_env.errors import EnvironmentError_
 from lean_env.sessions import FileSessions
 from lean_env.types import ProofFinished, ProofState, Theorem
 from search.db import SearchDB
+from search.fsutil import write_jsonl_atomic
 
 from .store import proof_key
 
@@ -159,11 +160,7 @@ def select_and_trace(
 
 def write_steps(path: Path, steps: Iterable[dict[str, Any]]) -> None:
     """``added_steps.jsonl`` (written whole, then renamed into place)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in steps:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    write_jsonl_atomic(path, steps)
 
 
 def read_steps(path: Path) -> list[Step]:

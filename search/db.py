@@ -47,7 +47,7 @@ import os
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -376,3 +376,63 @@ class SearchDB:
         ):
             out[r["theorem"]].append(bool(r["success"]))
         return out
+
+    def seconds(self, run_id: int) -> float:
+        """Start-up plus search seconds over the run's theorems."""
+        rows = self.db.query(
+            "SELECT coalesce(sum(seconds_start + seconds_search), 0) AS s FROM theorems "
+            "WHERE run_id = ?",
+            [run_id],
+        )
+        return float(next(iter(rows))["s"])
+
+    def theorem_row(self, run_id: int, theorem: str, columns: Sequence[str]) -> dict[str, Any]:
+        """Those columns of one theorem's ``theorems`` row (KeyError if the
+        run has no such theorem)."""
+        unknown = set(columns) - set(TABLES["theorems"][0])
+        if unknown:
+            raise ValueError(f"not columns of theorems: {sorted(unknown)}")
+        rows = list(
+            self.db.query(
+                f"SELECT {', '.join(columns)} FROM theorems WHERE run_id = ? AND theorem = ?",
+                [run_id, theorem],
+            )
+        )
+        if not rows:
+            raise KeyError(f"run {run_id} has no theorem {theorem}")
+        return rows[0]
+
+    def proofs(self, run_id: int) -> dict[str, list[str]]:
+        """Proved theorem -> its verified proof (the search's first)."""
+        return {
+            r["theorem"]: json.loads(r["proof"])
+            for r in self.db.query(
+                "SELECT theorem, proof FROM theorems WHERE run_id = ? AND status = 'proved'",
+                [run_id],
+            )
+        }
+
+    def proved_theorems(self, run_ids: Sequence[int]) -> set[str]:
+        """Theorems proved in any of the runs."""
+        if not run_ids:
+            return set()
+        marks = ",".join("?" * len(run_ids))
+        return {
+            r["theorem"]
+            for r in self.db.query(
+                f"SELECT theorem FROM theorems WHERE status = 'proved' AND run_id IN ({marks})",
+                list(run_ids),
+            )
+        }
+
+    def verified_proofs(self, run_id: int) -> list[tuple[str, tuple[str, ...]]]:
+        """(theorem, tactics) of every proof of the run that passed its
+        re-check, by theorem, in the order they were checked."""
+        return [
+            (r["theorem"], tuple(json.loads(r["tactics"])))
+            for r in self.db.query(
+                "SELECT theorem, tactics FROM proofs WHERE run_id = ? AND verified = 1 "
+                "ORDER BY theorem, idx",
+                [run_id],
+            )
+        ]

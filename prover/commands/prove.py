@@ -85,11 +85,11 @@ def proof_script(theorem: Theorem, tactics: list[str]) -> str:
     return statement + " := by\n" + "\n".join("  " + t for t in tactics)
 
 
-def _row(db: SearchDB, run_id: int, name: str) -> dict[str, Any]:
-    return next(iter(db.db.query(
-        "SELECT status, reason, start_failed, proof, attempts, successes, tactic_calls, "
-        "expansions, nodes, seconds_start, seconds_search FROM theorems "
-        "WHERE run_id = ? AND theorem = ?", [run_id, name])))  # fmt: skip
+# What each model's entry of the output shows of its search.
+ROW_COLUMNS = (
+    "status", "reason", "start_failed", "proof", "attempts", "successes", "tactic_calls",
+    "expansions", "nodes", "seconds_start", "seconds_search",
+)  # fmt: skip
 
 
 def prove_job(
@@ -115,7 +115,7 @@ def prove_job(
             + (f", {member_budget.max_passes} passes" if member_budget.max_passes else "")
             + ")")  # fmt: skip
         run_member(db, run_id, [job], search, member_budget, member, execution)
-        row = _row(db, run_id, job.theorem.name)
+        row = db.theorem_row(run_id, job.theorem.name, ROW_COLUMNS)
         results.append({"model": member.label, "path": member.model, "run_id": run_id,
                         **row, "proof": json.loads(row["proof"]) if row["proof"] else None})  # fmt: skip
         log(f"{member.label}: {row['status']} ({row['reason']})")

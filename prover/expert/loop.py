@@ -41,7 +41,7 @@ from search.runner import Job
 from . import models as models_
 from .config import ExpertConfig, Selection, label, model_dir_name
 from .proofs import ADDED, found_proofs, select_and_trace, write_augmented, write_steps
-from .searching import proved_theorems, run_search, score
+from .searching import run_search, score
 from .store import ExpertStore
 
 PROVING, TRAINING, EVALUATING, DONE = "proving", "training", "evaluating", "done"
@@ -265,7 +265,7 @@ def _evaluate(state: Run, r: int, models: dict[str, str], seconds: dict[str, flo
         scores[name] = score(db, run_id, name, model, n, config.test_search, config.test_budget).to_dict()  # fmt: skip
     ensemble = None
     if len(run_ids) > 1:
-        proved = proved_theorems(db, run_ids)
+        proved = db.proved_theorems(run_ids)
         ensemble = {"label": f"ensemble({','.join(f'{n:g}' for n in config.n_primes)})",
                     "proved": len(proved), "total": len(state.test)}  # fmt: skip
     seconds["evaluate"] = seconds.get("evaluate", 0.0) + time.perf_counter() - t0

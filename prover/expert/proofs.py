@@ -46,15 +46,11 @@ class FoundProof:
 
 def found_proofs(db: SearchDB, runs: dict[str, int]) -> list[FoundProof]:
     """The verified proofs of the runs (label -> run id), in label order."""
-    out = []
-    for name, run_id in runs.items():
-        for row in db.db.query(
-            "SELECT theorem, tactics FROM proofs WHERE run_id = ? AND verified = 1 "
-            "ORDER BY theorem, idx",
-            [run_id],
-        ):
-            out.append(FoundProof(row["theorem"], tuple(json.loads(row["tactics"])), name, run_id))
-    return out
+    return [
+        FoundProof(theorem, tactics, name, run_id)
+        for name, run_id in runs.items()
+        for theorem, tactics in db.verified_proofs(run_id)
+    ]
 
 
 @dataclass

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import platform
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,9 @@ PLOT_FILE = "passk.png"
 
 
 def machine() -> dict[str, Any]:
-    """What ran it: enough to tell two machines' timings apart."""
+    """What ran it: enough to tell two machines' timings apart (no host
+    name: a stored result should not name the machine)."""
     info: dict[str, Any] = {
-        "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

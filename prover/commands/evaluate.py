@@ -49,7 +49,7 @@ from prover.results import (
 from search.budget import Budget
 from search.config import SearchConfig
 from search.db import SearchDB
-from search.fsutil import now, write_json_atomic, write_jsonl_atomic
+from search.fsutil import now, relative_paths, write_json_atomic, write_jsonl_atomic
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         "started": started,
         "finished": now(),
     }  # fmt: skip
-    write_json_atomic(out / RESULTS_FILE, results)
+    write_json_atomic(out / RESULTS_FILE, relative_paths(results))
     _write_theorems(out / "theorems.jsonl", jobs, proofs)
     if scores:
         plot_passk(results, out / PLOT_FILE)

@@ -35,7 +35,7 @@ from benchmarks.format import Benchmark, BenchmarkTheorem
 from benchmarks.loader import load_benchmark
 from lean_env.errors import UserError
 from search.db import SearchDB
-from search.fsutil import now, write_text_atomic
+from search.fsutil import now, relative_paths, write_text_atomic
 from search.runner import Job
 
 from . import models as models_
@@ -294,5 +294,5 @@ def write_summary(state: Run, started: str, extra: dict[str, Any] | None) -> dic
         "updated": now(),
     }
     path = state.config.out / SUMMARY_FILE
-    write_text_atomic(path, json.dumps(summary, indent=2))
+    write_text_atomic(path, json.dumps(relative_paths(summary), indent=2))
     return summary

@@ -19,7 +19,7 @@ from search.budget import Budget
 from search.config import SearchConfig, Strategy
 from search.runner import Job
 
-# The and the paper's name for rollouts, accepted as a synonym.
+# The paper's name for rollouts (pass@N sampling), accepted as a synonym.
 STRATEGY_ALIASES = {"pass@n": Strategy.ROLLOUTS.value}
 
 

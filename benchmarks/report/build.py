@@ -50,7 +50,7 @@ def render(results_dir: Path, out_dir: Path) -> tuple[str, list[Path]]:
         f"`{relpath(results_dir, out_dir)}/` only (nothing is trained or searched); do not edit "
         "by hand. Numbers marked *paper* are from Chen et al., \"Rethinking Fine-Tuning when "
         "Scaling Test-Time Compute: Limiting Confidence Improves Mathematical Reasoning\" "
-        "(NeurIPS 2025), as quoted in this project's design notes.",
+        "(NeurIPS 2025), as quoted in `benchmarks/report/paper.py`.",
         "",
         f"Of the paper's five claims, {counts[HELD]} held here, {counts[NOT_HELD]} did not and "
         f"{counts[NOT_MEASURED]} could not be measured yet: see [the closing section](#claims-what-held-here).",

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from test_training_data import make_benchmark
+from helpers import make_benchmark
 
 from benchmarks.loader import load_benchmark
 from lean_env.errors import UserError

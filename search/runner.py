@@ -117,17 +117,38 @@ def run_jobs(
     method are reseeded per theorem from ``seed``."""
     groups = _groups(jobs)
     if workers <= 1:
-        environments = FileSessions()
-        try:
-            generator, searcher = generator_factory(0), TreeSearch(config)
-            for group in groups:
-                for job in group:
-                    yield search_one(
-                        job, searcher, generator, environments, budget, store_tree, seed
-                    )
-        finally:
-            environments.close()
-        return
+        yield from _run_here(groups, config, budget, generator_factory, store_tree, seed)
+    else:
+        yield from _run_workers(groups, config, budget, generator_factory, workers, store_tree, seed)
+
+
+def _run_here(
+    groups: list[list[Job]],
+    config: SearchConfig,
+    budget: Budget,
+    generator_factory: Callable[[int], TacticGenerator],
+    store_tree: bool,
+    seed: int,
+) -> Iterator[TheoremRecord]:
+    environments = FileSessions()
+    try:
+        generator, searcher = generator_factory(0), TreeSearch(config)
+        for group in groups:
+            for job in group:
+                yield search_one(job, searcher, generator, environments, budget, store_tree, seed)
+    finally:
+        environments.close()
+
+
+def _run_workers(
+    groups: list[list[Job]],
+    config: SearchConfig,
+    budget: Budget,
+    generator_factory: Callable[[int], TacticGenerator],
+    workers: int,
+    store_tree: bool,
+    seed: int,
+) -> Iterator[TheoremRecord]:
     # spawn, not fork: the parent may hold threads (a progress bar, a model).
     ctx = mp.get_context("spawn")
     tasks: mp.Queue = ctx.Queue()
@@ -147,28 +168,34 @@ def run_jobs(
     ]
     for p in procs:
         p.start()
-    done = 0
     try:
-        while done < workers:
-            try:
-                kind, payload = results.get(timeout=1.0)
-            except queue.Empty:
-                dead = [p for p in procs if p.exitcode not in (None, 0)]
-                if dead:
-                    raise RuntimeError(
-                        f"search worker {dead[0].pid} died (exit code {dead[0].exitcode}); "
-                        "re-run the same command to resume"
-                    ) from None
-                continue
-            if kind == "record":
-                yield payload
-            elif kind == "done":
-                done += 1
-            else:
-                raise payload
+        yield from _collect(results, procs)
     finally:
         for p in procs:
             if p.is_alive():
                 p.terminate()
         for p in procs:
             p.join(timeout=10)
+
+
+def _collect(results: mp.Queue, procs: list[mp.process.BaseProcess]) -> Iterator[TheoremRecord]:
+    """The workers' records until every worker is done; a worker's error is
+    re-raised here, and a worker that died is an error."""
+    done = 0
+    while done < len(procs):
+        try:
+            kind, payload = results.get(timeout=1.0)
+        except queue.Empty:
+            dead = [p for p in procs if p.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(
+                    f"search worker {dead[0].pid} died (exit code {dead[0].exitcode}); "
+                    "re-run the same command to resume"
+                ) from None
+            continue
+        if kind == "record":
+            yield payload
+        elif kind == "done":
+            done += 1
+        else:
+            raise payload

@@ -50,11 +50,11 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import sqlite_utils
 
+from lean_env.closing import Closing
 from lean_env.errors import UserError
 
 from .fsutil import now
@@ -198,7 +198,7 @@ def _node_row(d: Node) -> dict[str, Any]:
     }  # fmt: skip
 
 
-class SearchDB:
+class SearchDB(Closing):
     """A search database. Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, path: str | Path) -> None:
@@ -251,17 +251,6 @@ class SearchDB:
             os.close(self._lock_fd)  # releases every claim of this process
             self._lock_fd = None
         self.db.close()
-
-    def __enter__(self) -> SearchDB:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- runs ------------------------------------------------------------------
     def open_run(self, config: dict[str, Any], total: int | None = None) -> tuple[int, bool]:

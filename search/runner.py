@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from lean_env.process import die_with_parent
@@ -72,33 +72,44 @@ def _groups(jobs: Sequence[Job]) -> list[list[Job]]:
     return groups
 
 
-def _worker(
-    tasks: mp.Queue,
-    results: mp.Queue,
-    config: SearchConfig,
-    budget: Budget,
-    generator_factory: Callable[[int], TacticGenerator],
-    index: int,
-    store_tree: bool,
-    seed: int,
-) -> None:
+@dataclass(frozen=True)
+class _Plan:
+    """What every worker needs to search (picklable: sent to worker processes)."""
+
+    config: SearchConfig
+    budget: Budget
+    generator_factory: Callable[[int], TacticGenerator]
+    store_tree: bool
+    seed: int
+
+    def records(self, jobs: Iterable[Job], index: int) -> Iterator[TheoremRecord]:
+        """Search ``jobs`` in order as worker ``index``, keeping one file's
+        session open at a time."""
+        environments = FileSessions()
+        try:
+            generator, searcher = self.generator_factory(index), TreeSearch(self.config)
+            for job in jobs:
+                yield search_one(job, searcher, generator, environments, self.budget,
+                                 self.store_tree, self.seed)  # fmt: skip
+        finally:
+            environments.close()
+
+
+def _take(tasks: mp.Queue) -> Iterator[Job]:
+    """The jobs of the groups handed out, until the queue says stop (None)."""
+    while (group := tasks.get()) is not None:
+        yield from group
+
+
+def _worker(tasks: mp.Queue, results: mp.Queue, plan: _Plan, index: int) -> None:
     # A kill -9 of the run must not leave its workers searching on their own.
     die_with_parent()
-    environments = FileSessions()
     try:
-        generator = generator_factory(index)
-        searcher = TreeSearch(config)
-        while (group := tasks.get()) is not None:
-            for job in group:
-                record = search_one(
-                    job, searcher, generator, environments, budget, store_tree, seed
-                )
-                results.put(("record", record))
+        for record in plan.records(_take(tasks), index):
+            results.put(("record", record))
         results.put(("done", index))
     except BaseException as exc:  # sent to the parent, which re-raises it
         results.put(("error", exc))
-    finally:
-        environments.close()
 
 
 def run_jobs(
@@ -116,39 +127,14 @@ def run_jobs(
     must be picklable when ``workers > 1``); generators with a ``reseed``
     method are reseeded per theorem from ``seed``."""
     groups = _groups(jobs)
+    plan = _Plan(config, budget, generator_factory, store_tree, seed)
     if workers <= 1:
-        yield from _run_here(groups, config, budget, generator_factory, store_tree, seed)
+        yield from plan.records((job for group in groups for job in group), 0)
     else:
-        yield from _run_workers(groups, config, budget, generator_factory, workers, store_tree, seed)
+        yield from _run_workers(groups, plan, workers)
 
 
-def _run_here(
-    groups: list[list[Job]],
-    config: SearchConfig,
-    budget: Budget,
-    generator_factory: Callable[[int], TacticGenerator],
-    store_tree: bool,
-    seed: int,
-) -> Iterator[TheoremRecord]:
-    environments = FileSessions()
-    try:
-        generator, searcher = generator_factory(0), TreeSearch(config)
-        for group in groups:
-            for job in group:
-                yield search_one(job, searcher, generator, environments, budget, store_tree, seed)
-    finally:
-        environments.close()
-
-
-def _run_workers(
-    groups: list[list[Job]],
-    config: SearchConfig,
-    budget: Budget,
-    generator_factory: Callable[[int], TacticGenerator],
-    workers: int,
-    store_tree: bool,
-    seed: int,
-) -> Iterator[TheoremRecord]:
+def _run_workers(groups: list[list[Job]], plan: _Plan, workers: int) -> Iterator[TheoremRecord]:
     # spawn, not fork: the parent may hold threads (a progress bar, a model).
     ctx = mp.get_context("spawn")
     tasks: mp.Queue = ctx.Queue()
@@ -159,11 +145,7 @@ def _run_workers(
     for _ in range(workers):
         tasks.put(None)
     procs = [
-        ctx.Process(
-            target=_worker,
-            args=(tasks, results, config, budget, generator_factory, i, store_tree, seed),
-            daemon=True,
-        )
+        ctx.Process(target=_worker, args=(tasks, results, plan, i), daemon=True)
         for i in range(workers)
     ]
     for p in procs:

@@ -64,8 +64,11 @@ def test_transposition_shares_a_state_and_its_proof() -> None:
     tree = ProofTree(st(0))
     a, _ = tree.add(tree.root, "t1", -1, st(1, "A"), 0)
     b, _ = tree.add(tree.root, "t2", -1, st(2, "B"), 0)
-    a2, kind = tree.add(b, "t3", -1, st(3, "A"), 0)  # same goals as a, other path
-    assert a2 == a and kind == "transposition"
+    added = tree.add(b, "t3", -1, st(3, "A"), 0)  # same goals as a, other path
+    a2, kind = added
+    assert a2 == a and kind == "transposition" and not added.new
+    assert tree.add(b, "t6", -1, st(5, "C"), 0).new  # a state not seen before
+    assert tree.add(b, "t7", -1, st(6, "B"), 0).new  # a CYCLE terminal is a new node too
     assert tree.lookup(b, "t3") == a and tree.lookup(b, "t4") is None
     done, _ = tree.add(a, "t5", -1, ProofFinished(4), 0)
     tree.verified(done, OK)

@@ -85,7 +85,7 @@ class SearchContext:
         result, seconds = self.run(self.tree.state(node), candidate.tactic)
         added = self.tree.add(node, candidate.tactic, candidate.logprob, result, seconds)
         child = added.node
-        if self.tree[child].kind is Kind.FINISHED:
+        if self.tree.nodes[child].kind is Kind.FINISHED:
             verification = self.verify(self.tree.path(child))
             self.tree.verified(child, verification)
             if verification.ok and self.proof_node is None:

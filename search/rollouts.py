@@ -59,11 +59,11 @@ class MemoStepper:
     """Steps through the tree's memo table."""
 
     def goals(self, ctx: SearchContext, r: Rollout) -> str:
-        return ctx.tree[r.node].goals
+        return ctx.tree.nodes[r.node].goals
 
     def step(self, ctx: SearchContext, r: Rollout, cand: Candidate) -> Outcome | None:
         child, _ = ctx.step(r.node, cand)
-        data = ctx.tree[child]
+        data = ctx.tree.nodes[child]
         kind = data.kind
         if kind is Kind.FINISHED:
             return Outcome.PROVED if data.status is Status.PROVED else Outcome.VERIFY_FAILED
@@ -112,11 +112,12 @@ class _Rollouts:
 
     def advance(self) -> None:
         """One step of every active rollout (one generator call)."""
-        ctx, active = self.ctx, self.active
-        candidates = ctx.generate([self.stepper.goals(ctx, r) for r in active], 1)
+        ctx, active, stepper, cut = self.ctx, self.active, self.stepper, self.cut
+        max_depth = ctx.budget.max_depth
+        candidates = ctx.generate([stepper.goals(ctx, r) for r in active], 1)
         still: list[Rollout] = []
         for i, (r, cands) in enumerate(zip(active, candidates, strict=True)):
-            if self.cut() is not None:
+            if cut() is not None:
                 still.extend(active[i:])
                 break
             if not cands:
@@ -125,8 +126,8 @@ class _Rollouts:
             cand = cands[0]
             r.tactics.append(cand.tactic)
             r.logprob += cand.logprob
-            outcome = self.stepper.step(ctx, r, cand)
-            if outcome is None and len(r.tactics) >= ctx.budget.max_depth:
+            outcome = stepper.step(ctx, r, cand)
+            if outcome is None and len(r.tactics) >= max_depth:
                 outcome = Outcome.DEPTH
             if outcome is None:
                 still.append(r)

@@ -27,6 +27,7 @@ from typing import Any
 
 from lean_env.coq.sentences import Sentence
 from lean_env.coq.trace import DEFAULT_TRACE_TACTIC_TIMEOUT, FileTrace, trace_file
+from search.fsutil import write_jsonl_atomic, write_text_atomic
 
 from .format import Benchmark, BenchmarkTheorem, Step, write_benchmark
 from .library import Library
@@ -78,9 +79,8 @@ def _load_cached(out: Path, job: _Job) -> FileTrace | None:
 def _store(out: Path, job: _Job, trace: FileTrace) -> None:
     path = cache_path(out, job.rel)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"key": job.key, "trace": trace.to_dict()}), encoding="utf-8")
-    tmp.replace(path)  # atomic: an interrupted run never leaves half a cache entry
+    # Atomic: an interrupted run never leaves half a cache entry.
+    write_text_atomic(path, json.dumps({"key": job.key, "trace": trace.to_dict()}))
 
 
 def _trace_job(job: _Job, tactic_timeout: float, recheck: bool) -> dict[str, Any]:
@@ -217,14 +217,13 @@ def assemble(
 
 def _write_failures(path: Path, library: Library, traces: list[FileTrace]) -> None:
     """Every theorem kept out of the benchmark, with why (for inspection)."""
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for t in traces:
-            rel = library.relative(Path(t.file))
-            for f in t.failures:
-                row = {"name": f.name, "file": rel, "reason": f.reason, "detail": f.detail}
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    rows = (
+        {"name": f.name, "file": library.relative(Path(t.file)), "reason": f.reason,
+         "detail": f.detail}
+        for t in traces
+        for f in t.failures
+    )  # fmt: skip
+    write_jsonl_atomic(path, rows)
 
 
 def _meta(

@@ -23,13 +23,14 @@ source to these types, so later commands never care where theorems came from.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lean_env.errors import UserError
 from lean_env.types import Theorem
+from search.fsutil import write_jsonl_atomic, write_text_atomic
 
 SPLITS = ("train", "val", "test")
 
@@ -119,19 +120,11 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 raise UserError(f"{path}:{lineno}: malformed JSON line ({exc.msg})") from None
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)  # atomic: a reader never sees a half-written file
-
-
 def write_benchmark(directory: Path | str, benchmark: Benchmark) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    _write_jsonl(directory / "theorems.jsonl", (t.to_dict() for t in benchmark.theorem_list))
-    _write_jsonl(
+    write_jsonl_atomic(directory / "theorems.jsonl", (t.to_dict() for t in benchmark.theorem_list))
+    write_jsonl_atomic(
         directory / "steps.jsonl",
         (
             {"theorem_id": s.theorem_id, "index": s.index, "state": s.state,
@@ -139,9 +132,7 @@ def write_benchmark(directory: Path | str, benchmark: Benchmark) -> None:
             for s in benchmark.step_list
         ),
     )
-    tmp = directory / "meta.json.tmp"
-    tmp.write_text(json.dumps(benchmark.meta, indent=2, sort_keys=True), encoding="utf-8")
-    tmp.replace(directory / "meta.json")
+    write_text_atomic(directory / "meta.json", json.dumps(benchmark.meta, indent=2, sort_keys=True))
 
 
 def read_benchmark(directory: Path | str, name: str | None = None) -> Benchmark:

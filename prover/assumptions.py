@@ -4,8 +4,6 @@ counted apart from plain proofs in evaluations."""
 
 from __future__ import annotations
 
-import json
-
 from search.context import REFUSED_ASSUMPTIONS
 from search.db import SearchDB
 
@@ -13,31 +11,13 @@ from search.db import SearchDB
 def assumes_by_theorem(db: SearchDB, run_id: int) -> dict[str, list[str]]:
     """Theorem -> the assumptions of its verified proof, for the proved
     theorems of the run whose proof has any."""
-    out: dict[str, list[str]] = {}
-    for row in db.db.query(
-        "SELECT p.theorem, p.assumes FROM proofs p JOIN theorems t "
-        "ON p.run_id = t.run_id AND p.theorem = t.theorem AND p.tactics = t.proof "
-        "WHERE p.run_id = ? AND t.status = 'proved' AND p.verified = 1",
-        [run_id],
-    ):
-        assumes = json.loads(row["assumes"] or "[]")
-        if assumes:
-            out[row["theorem"]] = assumes
-    return out
+    return {name: a for name, a in db.proved_assumptions(run_id).items() if a}
 
 
 def refused_theorems(db: SearchDB, run_id: int) -> set[str]:
     """Theorems not proved for which the run refused a proof that relies on
     axioms beyond the standard library's."""
-    return {
-        row["theorem"]
-        for row in db.db.query(
-            "SELECT DISTINCT p.theorem FROM proofs p JOIN theorems t "
-            "ON p.run_id = t.run_id AND p.theorem = t.theorem "
-            "WHERE p.run_id = ? AND t.status != 'proved' AND p.reason LIKE ?",
-            [run_id, REFUSED_ASSUMPTIONS + "%"],
-        )
-    }
+    return set(db.proofs_refused_for(run_id, REFUSED_ASSUMPTIONS))
 
 
 def assumption_counts(db: SearchDB, run_id: int) -> dict[str, int]:

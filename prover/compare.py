@@ -11,7 +11,6 @@ first proof, and an upper bound for rollouts that run all their passes.
 
 from __future__ import annotations
 
-import json
 import statistics
 from typing import Any
 
@@ -23,23 +22,15 @@ __all__ = ["proved_at", "seconds_used", "side_by_side", "side_by_side_table", "t
 
 def proved_at(db: SearchDB, run_id: int) -> dict[str, float]:
     """Theorem -> search seconds at which the run proved it."""
-    out: dict[str, float] = {}
-    for row in db.db.query(
-        "SELECT theorem, seconds_search, stats FROM theorems WHERE run_id = ? AND status = 'proved'",
-        [run_id],
-    ):
-        stats = json.loads(row["stats"] or "{}")
-        at = stats.get("seconds_to_proof")
-        out[row["theorem"]] = round(float(at if at is not None else row["seconds_search"]), 3)
-    return out
+    return {
+        name: round(float(at if at is not None else seconds), 3)
+        for name, (seconds, at) in db.proof_times(run_id).items()
+    }
 
 
 def seconds_used(db: SearchDB, run_id: int) -> list[float]:
     """Search seconds each finished theorem of the run used."""
-    return [
-        float(r["seconds_search"] or 0.0)
-        for r in db.db.query("SELECT seconds_search FROM theorems WHERE run_id = ?", [run_id])
-    ]
+    return db.search_seconds(run_id)
 
 
 def timing(db: SearchDB, run_id: int, budget_s: float) -> dict[str, Any]:

@@ -12,15 +12,21 @@ wall clock evenly across the M models, so the ensemble spends what one
 model would (the fair comparison with CE at the same total compute; passes
 that do not divide evenly go one each to the first models); ``each`` gives
 every model the full budget (the paper's M-times-the-compute ensemble).
+
+Scoring: an ensemble proves a theorem if any of its models does
+(:func:`credit` says which model found what), and its pass@k is
+:func:`ensemble_pass_at_k`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks.passk import pass_at_k
 from lean_env.errors import UserError
 from search.budget import Budget
 
@@ -184,3 +190,53 @@ def member_budgets(budget: Budget, count: int, policy: str) -> list[Budget]:
         replace(budget, wall_clock=budget.wall_clock / count, max_passes=p, max_expansions=e)
         for p, e in zip(passes, expansions, strict=True)
     ]
+
+
+def credit(labels: Sequence[str], provers: Iterable[Collection[str]]) -> tuple[dict[str, int], dict[str, int]]:
+    """Given, for each theorem proved, the labels of the models that proved
+    it: theorems found by each model (a theorem proved by several counts for
+    each), and those found by it alone."""
+    found_by = dict.fromkeys(labels, 0)
+    only_by = dict.fromkeys(labels, 0)
+    for by in provers:
+        for name in by:
+            found_by[name] += 1
+        if len(by) == 1:
+            only_by[next(iter(by))] += 1
+    return found_by, only_by
+
+
+def ensemble_pass_at_k(
+    per_model: Sequence[dict[str, list[bool]]], total: int, ks: Callable[[int], list[int]]
+) -> dict[int, float]:
+    """The ensemble's pass@k, keyed by the total number of passes ``k * M``:
+    the chance that some model succeeds within k passes of its own, from the
+    per-model unbiased estimates (independent models, so 1 - prod(1 - p_m)),
+    averaged over ``total`` theorems (a theorem no model attempted counts 0).
+    ``per_model``: each model's theorem -> success of each attempt;
+    ``ks(n)``: the k values for n attempts per theorem. Empty if no model
+    attempted anything."""
+    lengths = [len(seq) for attempts in per_model for seq in attempts.values() if seq]
+    if not lengths or not total:
+        return {}
+    theorems = set().union(*per_model)
+    curve: dict[int, float] = {}
+    for k in ks(min(lengths)):
+        values = []
+        for name in theorems:
+            miss = 1.0
+            for attempts in per_model:
+                miss *= 1.0 - _pass(attempts.get(name, []), k)
+            values.append(1.0 - miss)
+        values += [0.0] * max(0, total - len(theorems))
+        curve[k * len(per_model)] = math.fsum(values) / total
+    return curve
+
+
+def _pass(seq: Sequence[bool], k: int) -> float:
+    n, c = len(seq), sum(seq)
+    if n == 0:
+        return 0.0
+    if n < k:  # as pass_at_k_curve(strict=False): a lower bound in expectation
+        return 1.0 if c else 0.0
+    return pass_at_k(n, c, k)

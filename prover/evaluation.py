@@ -12,14 +12,14 @@ same budget (``--model`` and ``--ensemble-budget each``).
 from __future__ import annotations
 
 import functools
-import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.passk import pass_at_k, pass_at_k_curve
+from benchmarks.passk import pass_at_k_curve
+from prover import ensemble as ens
 from prover.compare import timing
 from prover.ensemble import Member
 from search.budget import Budget
@@ -117,13 +117,6 @@ def ks_for(passes: int) -> list[int]:
     return ks if ks[-1] == passes else [*ks, passes]
 
 
-def _seconds(db: SearchDB, run_id: int) -> float:
-    rows = db.db.query(
-        "SELECT coalesce(sum(seconds_start + seconds_search), 0) AS s FROM theorems "
-        "WHERE run_id = ?", [run_id])  # fmt: skip
-    return round(float(next(iter(rows))["s"]), 3)
-
-
 def score(
     db: SearchDB, run_id: int, member: Member, search: SearchConfig, budget: Budget, total: int
 ) -> dict[str, Any]:
@@ -141,7 +134,7 @@ def score(
         "n_prime": member.n_prime,
         "run_id": run_id, "proved": summary["proved"], "total": total,
         "finished": summary["total"], "start_failed": summary["start_failed"],
-        "passes": passes, "seconds": _seconds(db, run_id),
+        "passes": passes, "seconds": round(db.seconds(run_id), 3),
         "pass_at_k": {str(p.k): p.estimate * share for p in curve},
         **timing(db, run_id, budget.wall_clock),
     }  # fmt: skip
@@ -151,14 +144,10 @@ def proofs_by_theorem(
     db: SearchDB, runs: Sequence[tuple[Member, int]]
 ) -> dict[str, dict[str, list[str]]]:
     """Theorem -> {model label: its verified proof}, over the given runs."""
-    import json
-
     out: dict[str, dict[str, list[str]]] = {}
     for member, run_id in runs:
-        for row in db.db.query(
-            "SELECT theorem, proof FROM theorems WHERE run_id = ? AND status = 'proved'", [run_id]
-        ):
-            out.setdefault(row["theorem"], {})[member.label] = json.loads(row["proof"])
+        for theorem, proof in db.proofs(run_id).items():
+            out.setdefault(theorem, {})[member.label] = proof
     return out
 
 
@@ -168,43 +157,16 @@ def ensemble_score(
 ) -> dict[str, Any]:  # fmt: skip
     """The ensemble's entry of ``results.json``: proved by any model;
     ``found_by`` counts the theorems each model proved (a theorem proved by
-    several counts for each), ``only_by`` those no other model proved.
-    ``pass_at_k`` is keyed by the total number of passes ``k * M``: the
-    chance that some model succeeds within k passes of its own, from the
-    per-model unbiased estimates (independent models, so 1 - prod(1 - p_m))."""
+    several counts for each), ``only_by`` those no other model proved;
+    ``pass_at_k``: :func:`prover.ensemble.ensemble_pass_at_k` for rollouts,
+    else the proved fraction at the M passes (one search per model)."""
     proofs = proofs_by_theorem(db, runs)
-    found_by = {m.label: 0 for m, _ in runs}
-    only_by = {m.label: 0 for m, _ in runs}
-    for by in proofs.values():
-        for name in by:
-            found_by[name] += 1
-        if len(by) == 1:
-            only_by[next(iter(by))] += 1
-    per_model = [db.attempt_successes(run_id) for _, run_id in runs]
+    found_by, only_by = ens.credit([m.label for m, _ in runs], proofs.values())
     curve: dict[str, float] = {}
-    lengths = [len(seq) for attempts in per_model for seq in attempts.values() if seq]
-    if lengths and strategy is Strategy.ROLLOUTS:
-        for k in ks_for(min(lengths)):
-            values = []
-            theorems = set().union(*per_model)
-            for name in theorems:
-                miss = 1.0
-                for attempts in per_model:
-                    seq = attempts.get(name, [])
-                    miss *= 1.0 - _pass(seq, k)
-                values.append(1.0 - miss)
-            values += [0.0] * max(0, total - len(theorems))
-            curve[str(k * len(runs))] = math.fsum(values) / total
-    elif total:
+    if strategy is Strategy.ROLLOUTS:
+        per_model = [db.attempt_successes(run_id) for _, run_id in runs]
+        curve = {str(k): p for k, p in ens.ensemble_pass_at_k(per_model, total, ks_for).items()}
+    if not curve and total:
         curve[str(len(runs))] = len(proofs) / total
     return {"label": label, "proved": len(proofs), "total": total, "found_by": found_by,
             "only_by": only_by, "pass_at_k": curve}  # fmt: skip
-
-
-def _pass(seq: Sequence[bool], k: int) -> float:
-    n, c = len(seq), sum(seq)
-    if n == 0:
-        return 0.0
-    if n < k:  # as pass_at_k_curve(strict=False): a lower bound in expectation
-        return 1.0 if c else 0.0
-    return pass_at_k(n, c, k)

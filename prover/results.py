@@ -24,27 +24,22 @@ The timing fields were added later: a reader must accept results without them.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import socket
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from search.fsutil import atomic_path
 
 RESULTS_FILE = "results.json"
 PLOT_FILE = "passk.png"
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def machine() -> dict[str, Any]:
-    """What ran it: enough to tell two machines' timings apart."""
+    """What ran it: enough to tell two machines' timings apart (no host
+    name: a stored result should not name the machine)."""
     info: dict[str, Any] = {
-        "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -54,13 +49,6 @@ def machine() -> dict[str, Any]:
         info["torch"] = torch.__version__
         info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return info
-
-
-def write_json(path: Path, payload: dict[str, Any]) -> None:
-    """Write atomically: a reader (or a crash) never sees half a file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 def curves(results: dict[str, Any]) -> list[tuple[str, dict[int, float]]]:
@@ -108,7 +96,6 @@ def plot_passk(results: dict[str, Any], path: Path) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    tmp.replace(path)

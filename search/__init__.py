@@ -8,15 +8,19 @@ open_environment, FixedTacticGenerator(), Budget(wall_clock=60))`` returns a
 from .budget import Budget
 from .config import SearchConfig, Strategy
 from .generator import Candidate, FixedTacticGenerator, TacticGenerator
-from .result import Attempt, SearchResult, SearchStats
-from .tree import ProofTree, Status
+from .result import Attempt, Outcome, SearchResult, SearchStats
+from .tree import EdgeResult, Kind, Node, ProofTree, Status
 from .tree_search import TreeSearch
 
 __all__ = [
     "Attempt",
     "Budget",
     "Candidate",
+    "EdgeResult",
     "FixedTacticGenerator",
+    "Kind",
+    "Node",
+    "Outcome",
     "ProofTree",
     "SearchConfig",
     "SearchResult",

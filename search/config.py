@@ -29,7 +29,7 @@ class SearchConfig:
     # rollouts advanced in lockstep).
     batch_size: int = 1
     # Rollouts share a (state, tactic) -> result table; False runs every step
-    # (the naive baseline, for measuring what the table saves).
+    # (the naive baseline of search/naive.py, for measuring what the table saves).
     memo: bool = True
     # Deduplicate states by goal text (see search.tree).
     transposition: bool = True

@@ -91,21 +91,23 @@ class SearchContext:
             self.stats.seconds_to_proof = self.clock.elapsed
         return verification
 
-    def step(self, node: int, candidate: Candidate) -> int:
+    def step(self, node: int, candidate: Candidate) -> tuple[int, bool]:
         """Apply a candidate to a tree node through the memo table; a new
-        FINISHED child is re-checked at once. Returns the child."""
+        FINISHED child is re-checked at once. Returns the child and whether
+        this step created it (False: a memo hit or a known state)."""
         child = self.tree.lookup(node, candidate.tactic)
         if child is not None:
             self.stats.memo_hits += 1
-            return child
+            return child, False
         result, seconds = self.run(self.tree.state(node), candidate.tactic)
-        child, _ = self.tree.add(node, candidate.tactic, candidate.logprob, result, seconds)
-        if self.tree[child]["kind"] is Kind.FINISHED:
+        added = self.tree.add(node, candidate.tactic, candidate.logprob, result, seconds)
+        child = added.node
+        if self.tree.nodes[child].kind is Kind.FINISHED:
             verification = self.verify(self.tree.path(child))
             self.tree.verified(child, verification)
             if verification.ok and self.proof_node is None:
                 self.proof_node = child
-        return child
+        return child, added.new
 
     @property
     def proved(self) -> bool:

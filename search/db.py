@@ -51,19 +51,19 @@ import sqlite3
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import sqlite_utils
 
+from lean_env.closing import Closing
 from lean_env.errors import UserError
 
+from .fsutil import now
 from .result import SearchResult
-from .tree import Kind
+from .tree import Kind, Node
 
 TABLES: dict[str, tuple[dict[str, type], list[str]]] = {
     "runs": (
@@ -184,10 +184,6 @@ def _schema_problem(path: Path) -> str | None:
     return None
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def code_version() -> str:
     """``git describe`` of the source tree if it is a checkout, else the
     installed package's version."""
@@ -254,11 +250,11 @@ def record_of(
             "tactic_calls": stats.tactic_calls, "memo_hits": stats.memo_hits,
             "expansions": stats.expansions, "nodes": stats.nodes,
             "seconds_start": stats.seconds_start, "seconds_search": stats.seconds_total,
-            "stats": json.dumps(stats.to_dict()), "finished_at": _now(),
+            "stats": json.dumps(stats.to_dict()), "finished_at": now(),
         }
     )  # fmt: skip
     record.attempts = [
-        {"idx": a.index, "success": int(a.success), "outcome": a.outcome, "steps": a.steps,
+        {"idx": a.index, "success": int(a.success), "outcome": str(a.outcome), "steps": a.steps,
          "logprob": a.logprob, "tactics": json.dumps(list(a.tactics)), "seconds": a.seconds}
         for a in result.attempts
     ]  # fmt: skip
@@ -270,20 +266,21 @@ def record_of(
             for i, (tactics, v) in enumerate(result.verifications.items())
         ]  # fmt: skip
     if store_tree and result.tree is not None:
-        for node, d in result.tree.graph.nodes(data=True):
-            record.nodes.append(
-                {"node": node, "kind": str(d["kind"]), "status": str(d["status"]),
-                 "depth": d["depth"], "parent": d["parent"], "tactic": d["tactic"],
-                 "logprob": d["logprob"], "goals": d["goals"],
-                 "num_goals": d["state"].num_goals if d["kind"] is Kind.STATE else None,
-                 "expanded": int(d["expanded"]), "message": d["message"] or None,
-                 "cycle_to": d["to"]}
-            )  # fmt: skip
+        record.nodes = [_node_row(d) for d in result.tree.nodes]
         record.edges = result.tree.edges()
     return record
 
 
-class SearchDB:
+def _node_row(d: Node) -> dict[str, Any]:
+    return {
+        "node": d.id, "kind": str(d.kind), "status": str(d.status), "depth": d.depth,
+        "parent": d.parent, "tactic": d.tactic, "logprob": d.logprob, "goals": d.goals,
+        "num_goals": d.state.num_goals if d.state is not None and d.kind is Kind.STATE else None,
+        "expanded": int(d.expanded), "message": d.message or None, "cycle_to": d.to,
+    }  # fmt: skip
+
+
+class SearchDB(Closing):
     """A search database. Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, path: str | Path) -> None:
@@ -333,17 +330,6 @@ class SearchDB:
             self._lock_fd = None
         self.db.close()
 
-    def __enter__(self) -> SearchDB:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- runs ------------------------------------------------------------------
     def open_run(self, config: dict[str, Any], total: int | None = None) -> tuple[int, bool]:
         """The run with this exact config (resumed: True), or a new one."""
@@ -363,7 +349,7 @@ class SearchDB:
             table = self.db["runs"]
             table.insert(
                 {"config": json.dumps(config, sort_keys=True), "config_hash": digest,
-                 "code_version": code_version(), "started_at": _now(), "ended_at": None,
+                 "code_version": code_version(), "started_at": now(), "ended_at": None,
                  "total": total}
             )  # fmt: skip
             assert table.last_pk is not None
@@ -399,7 +385,7 @@ class SearchDB:
 
     def end_run(self, run_id: int) -> None:
         with self.db.atomic():
-            self.db["runs"].update(run_id, {"ended_at": _now()})
+            self.db["runs"].update(run_id, {"ended_at": now()})
 
     def latest_run_id(self) -> int | None:
         rows = list(self.db.query("SELECT max(id) AS id FROM runs"))
@@ -457,3 +443,110 @@ class SearchDB:
         ):
             out[r["theorem"]].append(bool(r["success"]))
         return out
+
+    def seconds(self, run_id: int) -> float:
+        """Start-up plus search seconds over the run's theorems."""
+        rows = self.db.query(
+            "SELECT coalesce(sum(seconds_start + seconds_search), 0) AS s FROM theorems "
+            "WHERE run_id = ?",
+            [run_id],
+        )
+        return float(next(iter(rows))["s"])
+
+    def theorem_row(self, run_id: int, theorem: str, columns: Sequence[str]) -> dict[str, Any]:
+        """Those columns of one theorem's ``theorems`` row (KeyError if the
+        run has no such theorem)."""
+        unknown = set(columns) - set(TABLES["theorems"][0])
+        if unknown:
+            raise ValueError(f"not columns of theorems: {sorted(unknown)}")
+        rows = list(
+            self.db.query(
+                f"SELECT {', '.join(columns)} FROM theorems WHERE run_id = ? AND theorem = ?",
+                [run_id, theorem],
+            )
+        )
+        if not rows:
+            raise KeyError(f"run {run_id} has no theorem {theorem}")
+        return rows[0]
+
+    def proofs(self, run_id: int) -> dict[str, list[str]]:
+        """Proved theorem -> its verified proof (the search's first)."""
+        return {
+            r["theorem"]: json.loads(r["proof"])
+            for r in self.db.query(
+                "SELECT theorem, proof FROM theorems WHERE run_id = ? AND status = 'proved'",
+                [run_id],
+            )
+        }
+
+    def proved_theorems(self, run_ids: Sequence[int]) -> set[str]:
+        """Theorems proved in any of the runs."""
+        if not run_ids:
+            return set()
+        marks = ",".join("?" * len(run_ids))
+        return {
+            r["theorem"]
+            for r in self.db.query(
+                f"SELECT theorem FROM theorems WHERE status = 'proved' AND run_id IN ({marks})",
+                list(run_ids),
+            )
+        }
+
+    def verified_proofs(self, run_id: int) -> list[tuple[str, tuple[str, ...]]]:
+        """(theorem, tactics) of every proof of the run that passed its
+        re-check, by theorem, in the order they were checked."""
+        return [
+            (r["theorem"], tuple(json.loads(r["tactics"])))
+            for r in self.db.query(
+                "SELECT theorem, tactics FROM proofs WHERE run_id = ? AND verified = 1 "
+                "ORDER BY theorem, idx",
+                [run_id],
+            )
+        ]
+
+    def proof_times(self, run_id: int) -> dict[str, tuple[float, float | None]]:
+        """Proved theorem -> (its search seconds, the ``seconds_to_proof`` its
+        stats recorded, None in databases written before that field)."""
+        out: dict[str, tuple[float, float | None]] = {}
+        for r in self.db.query(
+            "SELECT theorem, seconds_search, stats FROM theorems "
+            "WHERE run_id = ? AND status = 'proved'",
+            [run_id],
+        ):
+            at = json.loads(r["stats"] or "{}").get("seconds_to_proof")
+            out[r["theorem"]] = (float(r["seconds_search"] or 0.0), at)
+        return out
+
+    def search_seconds(self, run_id: int) -> list[float]:
+        """Search seconds each finished theorem of the run used."""
+        return [
+            float(r["seconds_search"] or 0.0)
+            for r in self.db.query("SELECT seconds_search FROM theorems WHERE run_id = ?", [run_id])
+        ]
+
+    def proved_assumptions(self, run_id: int) -> dict[str, list[str]]:
+        """Proved theorem -> the assumptions its verified proof's re-check
+        recorded (empty lists included)."""
+        return {
+            r["theorem"]: json.loads(r["assumes"] or "[]")
+            for r in self.db.query(
+                "SELECT p.theorem, p.assumes FROM proofs p JOIN theorems t "
+                "ON p.run_id = t.run_id AND p.theorem = t.theorem AND p.tactics = t.proof "
+                "WHERE p.run_id = ? AND t.status = 'proved' AND p.verified = 1",
+                [run_id],
+            )
+        }
+
+    def proofs_refused_for(self, run_id: int, reason_prefix: str) -> dict[str, int]:
+        """Theorem -> how many of its proofs the run refused with a reason
+        starting ``reason_prefix``, for theorems the run did not prove."""
+        return {
+            r["theorem"]: int(r["n"])
+            for r in self.db.query(
+                "SELECT p.theorem, count(*) AS n FROM proofs p JOIN theorems t "
+                "ON p.run_id = t.run_id AND p.theorem = t.theorem "
+                "WHERE p.run_id = ? AND t.status != 'proved' AND p.reason LIKE ? "
+                "GROUP BY p.theorem",
+                [run_id, reason_prefix + "%"],
+            )
+        }

@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from lean_env.sessions import FileSessions
+
 from .budget import Budget
 from .config import SearchConfig
 from .db import TheoremRecord
 from .generator import TacticGenerator
-from .runner import FileSessions, Job, search_one
+from .runner import Job, search_one
 from .tree_search import TreeSearch
 
 # Per Ray worker process: the generator of the factory last used, and one

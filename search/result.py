@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from lean_env.types import Theorem, Verification
@@ -10,17 +11,35 @@ from lean_env.types import Theorem, Verification
 from .tree import ProofTree, Status
 
 
+class Outcome(StrEnum):
+    """How one attempt ended (stored as its value in the ``attempts`` table)."""
+
+    PROVED = "proved"
+    VERIFY_FAILED = "verify_failed"  # finished, but the re-check rejected the proof
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    DEPTH = "depth"  # the depth cap
+    NO_CANDIDATES = "no_candidates"  # the generator proposed nothing
+    BUDGET = "budget"  # cut by the wall clock
+    # Cut because another rollout proved the theorem and the search stops at
+    # the first proof.
+    STOPPED = "stopped"
+    # A best-first search that ended without a proof: the tree's status.
+    FAILED = "failed"
+    OPEN = "open"
+
+
+# The outcomes of attempts that were cut short rather than run to their end.
+CUT = frozenset({Outcome.BUDGET, Outcome.STOPPED})
+
+
 @dataclass(frozen=True)
 class Attempt:
-    """One pass: a rollout from the root (pass@N), or a whole best-first search.
-
-    ``outcome``: proved, verify_failed, error, timeout, depth (the depth cap),
-    no_candidates, budget (cut by the wall clock), stopped (cut because another
-    rollout proved the theorem and the search stops at the first proof)."""
+    """One pass: a rollout from the root (pass@N), or a whole best-first search."""
 
     index: int
     success: bool
-    outcome: str
+    outcome: Outcome
     tactics: tuple[str, ...]
     logprob: float
     seconds: float

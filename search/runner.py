@@ -1,10 +1,9 @@
 """Search many theorems: in this process or in worker processes, reusing one
 proof-assistant session per source file.
 
-Opening a Coq theorem loads its file's text up to the theorem; doing that anew
-for every theorem is quadratic in the file's length, so theorems are sorted by
-(file, offset) and each worker keeps its file's :class:`CoqSession` open and
-moves forward through it. Work is handed out in groups of consecutive
+Theorems are sorted by (file, offset) and each worker opens them through its
+own :class:`~lean_env.sessions.FileSessions`, which keeps the file's session
+open and moves forward through it. Work is handed out in groups of consecutive
 theorems of one file; each theorem's record comes back as soon as it is done,
 so the caller can commit it at once.
 """
@@ -14,12 +13,12 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from lean_env.environment import Environment, open_environment
-from lean_env.types import Backend, Theorem
+from lean_env.process import die_with_parent
+from lean_env.sessions import FileSessions
+from lean_env.types import Theorem
 
 from .budget import Budget
 from .config import SearchConfig
@@ -35,40 +34,6 @@ class Job:
     theorem: Theorem
     benchmark_id: int | None = None
     split: str | None = None
-
-
-class FileSessions:
-    """An environment factory that keeps the last file's Coq session open and
-    opens each Coq theorem in it; other backends go to ``open_environment``."""
-
-    def __init__(self) -> None:
-        self._key: tuple[Path, tuple[str, ...]] | None = None
-        self._session = None
-        self._closed_restarts = 0
-
-    @property
-    def restarts(self) -> int:
-        """Proof-assistant restarts (timeouts, crashes) in all sessions so far."""
-        return self._closed_restarts + (self._session.restarts if self._session else 0)
-
-    def __call__(self, theorem: Theorem, *, tactic_timeout: float) -> Environment:
-        if theorem.backend is not Backend.COQ:
-            return open_environment(theorem, tactic_timeout=tactic_timeout)
-        from lean_env.coq.environment import CoqEnvironment
-        from lean_env.coq.session import CoqSession
-
-        key = (Path(theorem.file).resolve(), tuple(theorem.coq_args))
-        if key != self._key or self._session is None:
-            self.close()
-            self._session = CoqSession(theorem.file, theorem.coq_args)
-            self._key = key
-        return CoqEnvironment(theorem, tactic_timeout=tactic_timeout, session=self._session)
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._closed_restarts += self._session.restarts
-            self._session.close()
-        self._session, self._key = None, None
 
 
 def theorem_seed(seed: int, theorem: Theorem) -> int:
@@ -107,35 +72,44 @@ def _groups(jobs: Sequence[Job]) -> list[list[Job]]:
     return groups
 
 
-def _worker(
-    tasks: mp.Queue,
-    results: mp.Queue,
-    config: SearchConfig,
-    budget: Budget,
-    generator_factory: Callable[[int], TacticGenerator],
-    index: int,
-    store_tree: bool,
-    seed: int,
-) -> None:
-    from lean_env.coq.coqtop import _die_with_parent
+@dataclass(frozen=True)
+class _Plan:
+    """What every worker needs to search (picklable: sent to worker processes)."""
 
+    config: SearchConfig
+    budget: Budget
+    generator_factory: Callable[[int], TacticGenerator]
+    store_tree: bool
+    seed: int
+
+    def records(self, jobs: Iterable[Job], index: int) -> Iterator[TheoremRecord]:
+        """Search ``jobs`` in order as worker ``index``, keeping one file's
+        session open at a time."""
+        environments = FileSessions()
+        try:
+            generator, searcher = self.generator_factory(index), TreeSearch(self.config)
+            for job in jobs:
+                yield search_one(job, searcher, generator, environments, self.budget,
+                                 self.store_tree, self.seed)  # fmt: skip
+        finally:
+            environments.close()
+
+
+def _take(tasks: mp.Queue) -> Iterator[Job]:
+    """The jobs of the groups handed out, until the queue says stop (None)."""
+    while (group := tasks.get()) is not None:
+        yield from group
+
+
+def _worker(tasks: mp.Queue, results: mp.Queue, plan: _Plan, index: int) -> None:
     # A kill -9 of the run must not leave its workers searching on their own.
-    _die_with_parent()
-    environments = FileSessions()
+    die_with_parent()
     try:
-        generator = generator_factory(index)
-        searcher = TreeSearch(config)
-        while (group := tasks.get()) is not None:
-            for job in group:
-                record = search_one(
-                    job, searcher, generator, environments, budget, store_tree, seed
-                )
-                results.put(("record", record))
+        for record in plan.records(_take(tasks), index):
+            results.put(("record", record))
         results.put(("done", index))
     except BaseException as exc:  # sent to the parent, which re-raises it
         results.put(("error", exc))
-    finally:
-        environments.close()
 
 
 def run_jobs(
@@ -153,18 +127,14 @@ def run_jobs(
     must be picklable when ``workers > 1``); generators with a ``reseed``
     method are reseeded per theorem from ``seed``."""
     groups = _groups(jobs)
+    plan = _Plan(config, budget, generator_factory, store_tree, seed)
     if workers <= 1:
-        environments = FileSessions()
-        try:
-            generator, searcher = generator_factory(0), TreeSearch(config)
-            for group in groups:
-                for job in group:
-                    yield search_one(
-                        job, searcher, generator, environments, budget, store_tree, seed
-                    )
-        finally:
-            environments.close()
-        return
+        yield from plan.records((job for group in groups for job in group), 0)
+    else:
+        yield from _run_workers(groups, plan, workers)
+
+
+def _run_workers(groups: list[list[Job]], plan: _Plan, workers: int) -> Iterator[TheoremRecord]:
     # spawn, not fork: the parent may hold threads (a progress bar, a model).
     ctx = mp.get_context("spawn")
     tasks: mp.Queue = ctx.Queue()
@@ -175,37 +145,39 @@ def run_jobs(
     for _ in range(workers):
         tasks.put(None)
     procs = [
-        ctx.Process(
-            target=_worker,
-            args=(tasks, results, config, budget, generator_factory, i, store_tree, seed),
-            daemon=True,
-        )
+        ctx.Process(target=_worker, args=(tasks, results, plan, i), daemon=True)
         for i in range(workers)
     ]
     for p in procs:
         p.start()
-    done = 0
     try:
-        while done < workers:
-            try:
-                kind, payload = results.get(timeout=1.0)
-            except queue.Empty:
-                dead = [p for p in procs if p.exitcode not in (None, 0)]
-                if dead:
-                    raise RuntimeError(
-                        f"search worker {dead[0].pid} died (exit code {dead[0].exitcode}); "
-                        "re-run the same command to resume"
-                    ) from None
-                continue
-            if kind == "record":
-                yield payload
-            elif kind == "done":
-                done += 1
-            else:
-                raise payload
+        yield from _collect(results, procs)
     finally:
         for p in procs:
             if p.is_alive():
                 p.terminate()
         for p in procs:
             p.join(timeout=10)
+
+
+def _collect(results: mp.Queue, procs: list[mp.process.BaseProcess]) -> Iterator[TheoremRecord]:
+    """The workers' records until every worker is done; a worker's error is
+    re-raised here, and a worker that died is an error."""
+    done = 0
+    while done < len(procs):
+        try:
+            kind, payload = results.get(timeout=1.0)
+        except queue.Empty:
+            dead = [p for p in procs if p.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(
+                    f"search worker {dead[0].pid} died (exit code {dead[0].exitcode}); "
+                    "re-run the same command to resume"
+                ) from None
+            continue
+        if kind == "record":
+            yield payload
+        elif kind == "done":
+            done += 1
+        else:
+            raise payload

@@ -1,10 +1,11 @@
-"""The proof tree of one search: a :class:`networkx.DiGraph`.
+"""The proof tree of one search: typed :class:`Node` records, linked by the
+edges of a :class:`networkx.DiGraph`.
 
-Nodes are integers (0 is the root). A ``STATE`` node is a proof state; the
+Nodes are integers (0 is the root), ``tree[n]`` is node n's :class:`Node`. A ``STATE`` node is a proof state; the
 other kinds are terminal results of one tactic: ``FINISHED`` (no goals left),
 ``ERROR``, ``TIMEOUT``, and ``CYCLE`` (the tactic led back to a state from
 which its own source is reachable, e.g. a tactic that changed nothing). Edges
-are tactics, with their log-prob, result and seconds.
+are tactics, with their log-prob, result (:class:`EdgeResult`) and seconds.
 
 Transposition: STATE nodes are deduplicated by their goal text, so a state
 reached along two paths is one node (the graph is a DAG, not a tree) and
@@ -32,8 +33,9 @@ a cycle contains a shorter one without it.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -61,9 +63,17 @@ class Kind(StrEnum):
     CYCLE = "cycle"
 
 
-# Edge results: the child's kind, or "transposition" for a STATE edge that
-# found an existing node.
-TRANSPOSITION = "transposition"
+class EdgeResult(StrEnum):
+    """What a tactic led to: a new node of that kind, or (TRANSPOSITION) a
+    STATE node that already existed."""
+
+    STATE = "state"
+    FINISHED = "finished"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CYCLE = "cycle"
+    TRANSPOSITION = "transposition"
+
 
 MESSAGE_CHARS = 1000  # error messages are truncated: a tree has thousands
 
@@ -72,46 +82,92 @@ class InvariantError(AssertionError):
     pass
 
 
+@dataclass(slots=True, eq=False)
+class Node:
+    """One node of the tree. ``logprob`` is cumulative along the discovery
+    path; ``expanded``: no more tactics will be tried (always true for the
+    terminal kinds); ``tried``: tactic -> child, the memo table; ``to``: the
+    state a CYCLE points back to."""
+
+    id: int
+    kind: Kind
+    status: Status
+    depth: int
+    parent: int | None
+    tactic: str | None
+    logprob: float
+    state: ProofState | None
+    goals: str
+    message: str
+    expanded: bool
+    tried: dict[str, int] = field(default_factory=dict)
+    to: int | None = None
+    verification: Verification | None = None
+
+
+class Added(NamedTuple):
+    """What :meth:`ProofTree.add` did: the child and the edge's result."""
+
+    node: int
+    result: EdgeResult
+
+    @property
+    def new(self) -> bool:
+        """Whether the child is a node created by this tactic."""
+        return self.result is not EdgeResult.TRANSPOSITION
+
+
+_TERMINAL: dict[type, Kind] = {
+    ProofFinished: Kind.FINISHED,
+    TacticError: Kind.ERROR,
+    TacticTimeout: Kind.TIMEOUT,
+}
+
+
 class ProofTree:
     def __init__(self, root: ProofState, *, transposition: bool = True) -> None:
-        self.graph = nx.DiGraph()
+        self.graph = nx.DiGraph()  # node ids and edges; the nodes' data is in ``nodes``
+        self.nodes: list[Node] = []
         self.transposition = transposition
         self._by_key: dict[str, int] = {}
         self.root = self._new_node(Kind.STATE, depth=0, parent=None, tactic=None, state=root)
 
     # -- reading ---------------------------------------------------------------
     def __len__(self) -> int:
-        return self.graph.number_of_nodes()
+        return len(self.nodes)
 
-    def __getitem__(self, node: int) -> dict[str, Any]:
-        return self.graph.nodes[node]
+    def __getitem__(self, node: int) -> Node:
+        return self.nodes[node]
 
     @property
     def status(self) -> Status:
-        return self.graph.nodes[self.root]["status"]
+        return self.nodes[self.root].status
 
     def state(self, node: int) -> ProofState:
-        return self.graph.nodes[node]["state"]
+        state = self.nodes[node].state
+        if state is None:
+            raise ValueError(f"node {node} is a {self.nodes[node].kind}, not a state")
+        return state
 
     def lookup(self, node: int, tactic: str) -> int | None:
         """The child ``tactic`` led to from ``node``, if it was run before."""
-        return self.graph.nodes[node]["tried"].get(tactic)
+        return self.nodes[node].tried.get(tactic)
 
     def resolve(self, node: int) -> int:
         """The state a rollout continues from after reaching ``node``: the
         state a CYCLE points back to, else the node itself."""
-        data = self.graph.nodes[node]
-        return data["to"] if data["kind"] is Kind.CYCLE else node
+        data = self.nodes[node]
+        return data.to if data.kind is Kind.CYCLE and data.to is not None else node
 
     def path(self, node: int) -> list[str]:
         """Tactics from the root to ``node`` along its discovery path."""
         tactics: list[str] = []
         while True:
-            data = self.graph.nodes[node]
-            if data["parent"] is None:
+            data = self.nodes[node]
+            if data.parent is None or data.tactic is None:
                 return tactics[::-1]
-            tactics.append(data["tactic"])
-            node = data["parent"]
+            tactics.append(data.tactic)
+            node = data.parent
 
     def edges(self) -> list[dict[str, Any]]:
         """Every tactic tried, one dict each (also those merged into an edge)."""
@@ -123,7 +179,7 @@ class ProofTree:
             ]:
                 rows.append(
                     {"src": src, "dst": dst, "tactic": tactic, "logprob": logprob,
-                     "result": data["result"], "seconds": seconds}
+                     "result": str(data["result"]), "seconds": seconds}
                 )  # fmt: skip
         return rows
 
@@ -139,22 +195,25 @@ class ProofTree:
         status: Status = Status.OPEN,
         message: str = "",
         logprob: float = 0.0,
+        to: int | None = None,
     ) -> int:
-        node = self.graph.number_of_nodes()
-        self.graph.add_node(
-            node,
-            kind=kind,
-            status=status,
-            depth=depth,
-            parent=parent,
-            tactic=tactic,
-            logprob=logprob,  # cumulative, along the discovery path
-            state=state,
-            goals=state.goals if state is not None else "",
-            message=message[:MESSAGE_CHARS],
-            expanded=kind is not Kind.STATE,
-            tried={},
-            to=None,
+        node = len(self.nodes)
+        self.graph.add_node(node)
+        self.nodes.append(
+            Node(
+                id=node,
+                kind=kind,
+                status=status,
+                depth=depth,
+                parent=parent,
+                tactic=tactic,
+                logprob=logprob,
+                state=state,
+                goals=state.goals if state is not None else "",
+                message=message[:MESSAGE_CHARS],
+                expanded=kind is not Kind.STATE,
+                to=to,
+            )
         )
         if state is not None and kind is Kind.STATE:
             self._by_key[self._key(state)] = node
@@ -165,52 +224,17 @@ class ProofTree:
 
     def add(
         self, node: int, tactic: str, logprob: float, result: TacticResult, seconds: float
-    ) -> tuple[int, str]:
+    ) -> Added:
         """Record that ``tactic`` applied to ``node`` gave ``result``; return the
         child and the edge's result. A FINISHED child stays OPEN until
         :meth:`verified`."""
-        data = self.graph.nodes[node]
-        if data["kind"] is not Kind.STATE:
-            raise ValueError(f"node {node} is a {data['kind']}, not a state")
-        if tactic in data["tried"]:
+        data = self.nodes[node]
+        if data.kind is not Kind.STATE:
+            raise ValueError(f"node {node} is a {data.kind}, not a state")
+        if tactic in data.tried:
             raise ValueError(f"tactic {tactic!r} was already tried on node {node}")
-        depth = data["depth"] + 1
-        common = {
-            "depth": depth,
-            "parent": node,
-            "tactic": tactic,
-            "logprob": data["logprob"] + logprob,
-        }
-        if isinstance(result, ProofState):
-            existing = self._by_key.get(self._key(result))
-            if existing is None:
-                child = self._new_node(Kind.STATE, state=result, **common)
-                kind = str(Kind.STATE)
-            elif existing == node or nx.has_path(self.graph, existing, node):
-                # has_path searches from both ends, smaller fringe first: cheap
-                # when node has few ancestors, as in a search tree. (Keeping an
-                # incremental topological order instead was measured slower on
-                # back edges to shallow states, the common kind.)
-                child = self._new_node(Kind.CYCLE, status=Status.FAILED, **common)
-                self.graph.nodes[child]["to"] = existing
-                kind = str(Kind.CYCLE)
-            else:
-                child, kind = existing, TRANSPOSITION
-        elif isinstance(result, ProofFinished):
-            child = self._new_node(Kind.FINISHED, message=result.message, **common)
-            kind = str(Kind.FINISHED)
-        elif isinstance(result, TacticError):
-            child = self._new_node(
-                Kind.ERROR, status=Status.FAILED, message=result.message, **common
-            )
-            kind = str(Kind.ERROR)
-        elif isinstance(result, TacticTimeout):
-            message = f"timed out after {result.seconds:g} s"
-            child = self._new_node(Kind.TIMEOUT, status=Status.FAILED, message=message, **common)
-            kind = str(Kind.TIMEOUT)
-        else:
-            raise TypeError(f"not a tactic result: {result!r}")
-        data["tried"][tactic] = child
+        child, kind = self._child(data, tactic, data.logprob + logprob, result)
+        data.tried[tactic] = child
         if self.graph.has_edge(node, child):
             # Another tactic to the same existing state: one edge, both tactics kept.
             self.graph.edges[node, child]["also"].append((tactic, logprob, seconds))
@@ -218,112 +242,147 @@ class ProofTree:
             self.graph.add_edge(
                 node, child, tactic=tactic, logprob=logprob, result=kind, seconds=seconds, also=[]
             )
-        if kind == TRANSPOSITION:
-            child_status = self.graph.nodes[child]["status"]
-            if child_status is Status.PROVED:
-                self._propagate_proved(node)
-        return child, kind
+        if kind is EdgeResult.TRANSPOSITION and self.nodes[child].status is Status.PROVED:
+            self._propagate_proved(node)
+        return Added(child, kind)
+
+    def _child(
+        self, parent: Node, tactic: str, logprob: float, result: TacticResult
+    ) -> tuple[int, EdgeResult]:
+        """The node ``result`` leads to from ``parent``: a new one, or an
+        existing state."""
+        common: dict[str, Any] = {
+            "depth": parent.depth + 1, "parent": parent.id, "tactic": tactic, "logprob": logprob,
+        }  # fmt: skip
+        if isinstance(result, ProofState):
+            existing = self._by_key.get(self._key(result))
+            if existing is None:
+                return self._new_node(Kind.STATE, state=result, **common), EdgeResult.STATE
+            if existing == parent.id or nx.has_path(self.graph, existing, parent.id):
+                # has_path searches from both ends, smaller fringe first: cheap
+                # when node has few ancestors, as in a search tree. (Keeping an
+                # incremental topological order instead was measured slower on
+                # back edges to shallow states, the common kind.)
+                child = self._new_node(Kind.CYCLE, status=Status.FAILED, to=existing, **common)
+                return child, EdgeResult.CYCLE
+            return existing, EdgeResult.TRANSPOSITION
+        kind = _TERMINAL.get(type(result))
+        if kind is None:
+            raise TypeError(f"not a tactic result: {result!r}")
+        if isinstance(result, TacticTimeout):
+            message, status = f"timed out after {result.seconds:g} s", Status.FAILED
+        else:
+            assert isinstance(result, ProofFinished | TacticError)
+            message = result.message
+            status = Status.OPEN if kind is Kind.FINISHED else Status.FAILED
+        child = self._new_node(kind, status=status, message=message, **common)
+        return child, EdgeResult(kind.value)
 
     def verified(self, node: int, verification: Verification) -> None:
         """The re-check of a FINISHED node's proof: PROVED or FAILED, propagated."""
-        data = self.graph.nodes[node]
-        if data["kind"] is not Kind.FINISHED or data["status"] is not Status.OPEN:
+        data = self.nodes[node]
+        if data.kind is not Kind.FINISHED or data.status is not Status.OPEN:
             raise ValueError(f"node {node} is not an unverified finished node")
-        data["verification"] = verification
+        data.verification = verification
         if verification.ok:
-            data["status"] = Status.PROVED
-            self._propagate_proved(data["parent"])
+            data.status = Status.PROVED
+            self._propagate_proved(data.parent)
         else:
-            data["status"] = Status.FAILED
-            data["message"] = f"verification failed: {verification.reason}"[:MESSAGE_CHARS]
-            self._propagate_failed(data["parent"])
+            data.status = Status.FAILED
+            data.message = f"verification failed: {verification.reason}"[:MESSAGE_CHARS]
+            self._propagate_failed(data.parent)
 
     def expanded(self, node: int) -> None:
         """No more tactics will be tried on ``node``: it may now be FAILED."""
-        self.graph.nodes[node]["expanded"] = True
+        self.nodes[node].expanded = True
         self._propagate_failed(node)
 
     def fail(self, node: int, reason: str) -> None:
         """Give up on an unexpanded state (e.g. at the depth cap)."""
-        data = self.graph.nodes[node]
-        if data["kind"] is not Kind.STATE or self.graph.out_degree(node):
+        data = self.nodes[node]
+        if data.kind is not Kind.STATE or self.graph.out_degree(node):
             raise ValueError(f"node {node} is not an untried state")
-        data["message"] = reason
+        data.message = reason
         self.expanded(node)
 
     def _propagate_proved(self, node: int | None) -> None:
         queue = deque([node] if node is not None else [])
         while queue:
             current = queue.popleft()
-            data = self.graph.nodes[current]
-            if data["status"] is not Status.OPEN:
+            data = self.nodes[current]
+            if data.status is not Status.OPEN:
                 continue  # PROVED already (FAILED cannot have a PROVED child)
-            data["status"] = Status.PROVED
+            data.status = Status.PROVED
             queue.extend(self.graph.predecessors(current))
 
     def _propagate_failed(self, node: int | None) -> None:
         queue = deque([node] if node is not None else [])
         while queue:
             current = queue.popleft()
-            data = self.graph.nodes[current]
-            if data["status"] is not Status.OPEN or not data["expanded"]:
+            data = self.nodes[current]
+            if data.status is not Status.OPEN or not data.expanded:
                 continue
-            if all(
-                self.graph.nodes[c]["status"] is Status.FAILED
-                for c in self.graph.successors(current)
-            ):
-                data["status"] = Status.FAILED
+            if all(self.nodes[c].status is Status.FAILED for c in self.graph.successors(current)):
+                data.status = Status.FAILED
                 queue.extend(self.graph.predecessors(current))
 
     # -- checking --------------------------------------------------------------
     def check_invariants(self) -> None:
         """Raise :class:`InvariantError` if the tree is inconsistent."""
         g = self.graph
-
-        def fail(message: str) -> None:
-            raise InvariantError(message)
-
         if not nx.is_directed_acyclic_graph(g):
-            fail("the live graph has a cycle")
+            raise InvariantError("the live graph has a cycle")
         reachable = nx.descendants(g, self.root) | {self.root}
-        if len(reachable) != len(g):
-            fail(f"nodes unreachable from the root: {sorted(set(g) - reachable)[:5]}")
+        if len(reachable) != len(g) or len(g) != len(self.nodes):
+            unreachable = sorted(set(g) - reachable)[:5]
+            raise InvariantError(f"nodes unreachable from the root: {unreachable}")
         keys: dict[str, int] = {}
-        for node, data in g.nodes(data=True):
-            kind, status = data["kind"], data["status"]
-            children = list(g.successors(node))
-            child_status = [g.nodes[c]["status"] for c in children]
-            parent = data["parent"]
-            if parent is not None:
-                if data["depth"] != g.nodes[parent]["depth"] + 1:
-                    fail(f"node {node}: depth {data['depth']} is not its parent's + 1")
-                if g.nodes[parent]["tried"].get(data["tactic"]) != node:
-                    fail(f"node {node}: not its parent's child by its tactic")
-            if kind is not Kind.STATE:
-                if children:
-                    fail(f"terminal node {node} ({kind}) has children")
-                if kind is Kind.FINISHED:
-                    verification = data.get("verification")
-                    if status is Status.OPEN or verification is None:
-                        fail(f"finished node {node} was never verified")
-                    elif (status is Status.PROVED) != verification.ok:
-                        fail(
-                            f"finished node {node}: status {status} but verification {verification.ok}"
-                        )
-                elif status is not Status.FAILED:
-                    fail(f"{kind} node {node} is {status}, not failed")
-                if kind is Kind.CYCLE and data["to"] not in g:
-                    fail(f"cycle node {node} points to no node")
-                continue
-            key = self._key(data["state"])
-            if key in keys:
-                fail(f"nodes {keys[key]} and {node} are the same state")
-            keys[key] = node
-            tried = set(data["tried"].values())
-            if tried != set(children):
-                fail(f"node {node}: memo table and edges disagree")
-            any_proved = Status.PROVED in child_status
-            all_failed = data["expanded"] and all(s is Status.FAILED for s in child_status)
-            expected = Status.PROVED if any_proved else Status.FAILED if all_failed else Status.OPEN
-            if status is not expected:
-                fail(f"node {node} is {status}, its children say {expected}")
+        for data in self.nodes:
+            self._check_discovery(data)
+            if data.kind is Kind.STATE:
+                self._check_state(data, keys)
+            else:
+                self._check_terminal(data)
+
+    def _check_discovery(self, data: Node) -> None:
+        if data.parent is None:
+            return
+        parent = self.nodes[data.parent]
+        if data.depth != parent.depth + 1:
+            raise InvariantError(f"node {data.id}: depth {data.depth} is not its parent's + 1")
+        if data.tactic is None or parent.tried.get(data.tactic) != data.id:
+            raise InvariantError(f"node {data.id}: not its parent's child by its tactic")
+
+    def _check_terminal(self, data: Node) -> None:
+        node, kind, status = data.id, data.kind, data.status
+        if self.graph.out_degree(node):
+            raise InvariantError(f"terminal node {node} ({kind}) has children")
+        if kind is Kind.FINISHED:
+            verification = data.verification
+            if status is Status.OPEN or verification is None:
+                raise InvariantError(f"finished node {node} was never verified")
+            if (status is Status.PROVED) != verification.ok:
+                raise InvariantError(
+                    f"finished node {node}: status {status} but verification {verification.ok}"
+                )
+        elif status is not Status.FAILED:
+            raise InvariantError(f"{kind} node {node} is {status}, not failed")
+        if kind is Kind.CYCLE and data.to not in self.graph:
+            raise InvariantError(f"cycle node {node} points to no node")
+
+    def _check_state(self, data: Node, keys: dict[str, int]) -> None:
+        node = data.id
+        assert data.state is not None
+        key = self._key(data.state)
+        if key in keys:
+            raise InvariantError(f"nodes {keys[key]} and {node} are the same state")
+        keys[key] = node
+        children = list(self.graph.successors(node))
+        if set(data.tried.values()) != set(children):
+            raise InvariantError(f"node {node}: memo table and edges disagree")
+        child_status = [self.nodes[c].status for c in children]
+        any_proved = Status.PROVED in child_status
+        all_failed = data.expanded and all(s is Status.FAILED for s in child_status)
+        expected = Status.PROVED if any_proved else Status.FAILED if all_failed else Status.OPEN
+        if data.status is not expected:
+            raise InvariantError(f"node {node} is {data.status}, its children say {expected}")

@@ -25,7 +25,8 @@ from .budget import Budget, Clock
 from .config import SearchConfig, Strategy
 from .context import SearchContext
 from .generator import TacticGenerator
-from .result import Attempt, SearchResult, SearchStats
+from .naive import run_naive_rollouts
+from .result import Attempt, Outcome, SearchResult, SearchStats
 from .rollouts import run_rollouts
 from .tree import ProofTree, Status
 
@@ -73,6 +74,11 @@ class TreeSearch:
         with env:
             return self._search_in(theorem, env, generator, budget, stats)
 
+    def _strategy(self) -> Callable[[SearchContext], tuple[Status, str]]:
+        if self.config.strategy is Strategy.BEST_FIRST:
+            return run_best_first
+        return run_rollouts if self.config.memo else run_naive_rollouts
+
     def _search_in(
         self,
         theorem: Theorem,
@@ -86,9 +92,8 @@ class TreeSearch:
         ctx = SearchContext(
             env, tree, generator, self.config, budget, Clock(budget, self.now), stats
         )
-        run = run_best_first if self.config.strategy is Strategy.BEST_FIRST else run_rollouts
         try:
-            status, reason = run(ctx)
+            status, reason = self._strategy()(ctx)
         except (EnvironmentCrashed, EnvironmentStartError) as exc:
             # The proof assistant died and could not be brought back (a restart
             # that fails to start is a start error). A proof verified before
@@ -96,16 +101,7 @@ class TreeSearch:
             status = Status.PROVED if ctx.proof is not None else Status.FAILED
             reason = f"proof assistant crashed and could not be restored: {exc}"
         if self.config.strategy is Strategy.BEST_FIRST:
-            ctx.attempts.append(
-                Attempt(
-                    index=0,
-                    success=ctx.proof is not None,
-                    outcome="proved" if ctx.proof is not None else str(status),
-                    tactics=tuple(ctx.proof or ()),
-                    logprob=tree[ctx.proof_node]["logprob"] if ctx.proof_node is not None else 0.0,
-                    seconds=time.perf_counter() - t0,
-                )
-            )
+            ctx.attempts.append(_best_first_attempt(ctx, status, time.perf_counter() - t0))
         stats.nodes = tree.graph.number_of_nodes()
         stats.edges = tree.graph.number_of_edges()
         stats.seconds_total = time.perf_counter() - t0
@@ -120,3 +116,17 @@ class TreeSearch:
             verification=ctx.verification,
             verifications=ctx.verifications,
         )
+
+
+def _best_first_attempt(ctx: SearchContext, status: Status, seconds: float) -> Attempt:
+    """A best-first search recorded as one attempt."""
+    proved = ctx.proof is not None
+    node = ctx.proof_node
+    return Attempt(
+        index=0,
+        success=proved,
+        outcome=Outcome.PROVED if proved else Outcome(status.value),
+        tactics=tuple(ctx.proof or ()),
+        logprob=ctx.tree[node].logprob if node is not None else 0.0,
+        seconds=seconds,
+    )

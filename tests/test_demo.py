@@ -12,7 +12,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from evaluate_fixtures import make_bench
+from helpers import make_bench
 
 from benchmarks.format import Benchmark, write_benchmark
 from benchmarks.loader import load_benchmark

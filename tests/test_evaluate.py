@@ -16,7 +16,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from evaluate_fixtures import make_bench, query, train_models
+from helpers import make_bench, query, train_models
 
 import prover.generators
 from prover.cli import main, prove_main

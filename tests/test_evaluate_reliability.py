@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from evaluate_fixtures import make_bench, query
-from processes import kill9
+from helpers import kill9, make_bench, query
 
 from prover.cli import main
 

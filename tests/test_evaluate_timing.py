@@ -12,7 +12,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from evaluate_fixtures import make_bench, query
+from helpers import make_bench, query
 
 from benchmarks.paired import mcnemar_exact
 from prover.cli import main

@@ -27,9 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evaluate_fixtures import query
-from processes import kill9
-from test_training_trainer import config as train_config
+from helpers import kill9, query, train_config
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, Step, write_benchmark
 from benchmarks.loader import load_benchmark

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_training_data import make_benchmark
+from helpers import make_benchmark
 
 from benchmarks.perf.record import distribution_ms
 from benchmarks.perf.suite import main

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_sampling_speed_smoke(tmp_path) -> None:
-    from evaluate_fixtures import make_bench, train_models
+    from helpers import make_bench, train_models
 
     bench, steps = make_bench(tmp_path / "bench")
     model = train_models(tmp_path, bench, steps, names=("ce",)) / "ce"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_training_data import make_benchmark
+from helpers import make_benchmark
 
 from benchmarks.report import claims
 from benchmarks.report.build import generate

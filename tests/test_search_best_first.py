@@ -80,8 +80,8 @@ def test_expansions_follow_priority_order(coq_file) -> None:
     spy = Spy()
     result = best_first().search(theorem, open_environment, spy, Budget(wall_clock=60, max_depth=3))
     tree = result.tree
-    by_goals = {d["goals"]: d for _, d in tree.graph.nodes(data=True) if d["kind"] is Kind.STATE}
-    priorities = [by_goals[g]["logprob"] for g in spy.seen]
+    by_goals = {d.goals: d for d in tree.nodes if d.kind is Kind.STATE}
+    priorities = [by_goals[g].logprob for g in spy.seen]
     assert len(priorities) == result.stats.expansions >= 3
     assert all(a >= b - 1e-12 for a, b in itertools.pairwise(priorities))
 
@@ -115,13 +115,9 @@ def test_finished_proof_that_fails_the_recheck_does_not_count(coq_file) -> None:
     assert not bad.ok and "ill-formed" in bad.reason
     tree = result.tree
     tree.check_invariants()
-    (rejected,) = [
-        n
-        for n, d in tree.graph.nodes(data=True)
-        if d["kind"] is Kind.FINISHED and d["status"] is Status.FAILED
-    ]
-    assert tree[rejected]["message"].startswith("verification failed")
-    assert tree[tree[rejected]["parent"]]["status"] is Status.FAILED  # its only way out failed
+    (rejected,) = [d.id for d in tree.nodes if d.kind is Kind.FINISHED and d.status is Status.FAILED]
+    assert tree[rejected].message.startswith("verification failed")
+    assert tree[tree[rejected].parent].status is Status.FAILED  # its only way out failed
 
 
 def test_exhausted_search_is_failed_with_consistent_statuses(coq_file) -> None:
@@ -134,9 +130,9 @@ def test_exhausted_search_is_failed_with_consistent_statuses(coq_file) -> None:
     assert result.proof is None and not result.attempts[0].success
     tree = result.tree
     tree.check_invariants()
-    statuses = {d["status"] for _, d in tree.graph.nodes(data=True)}
+    statuses = {d.status for d in tree.nodes}
     assert statuses == {Status.FAILED}  # nothing left open once the frontier is empty
-    kinds = {d["kind"] for _, d in tree.graph.nodes(data=True)}
+    kinds = {d.kind for d in tree.nodes}
     assert {Kind.STATE, Kind.ERROR, Kind.CYCLE} <= kinds  # `simpl` on `n = S n` changes nothing
 
 
@@ -148,14 +144,14 @@ def test_depth_cap(coq_file) -> None:
     assert capped.status is Status.FAILED and "exhausted" in capped.reason
     tree = capped.tree
     tree.check_invariants()
-    assert max(d["depth"] for _, d in tree.graph.nodes(data=True)) == 2
+    assert max(d.depth for d in tree.nodes) == 2
     at_cap = [
-        n for n, d in tree.graph.nodes(data=True) if d["kind"] is Kind.STATE and d["depth"] == 2
+        d.id for d in tree.nodes if d.kind is Kind.STATE and d.depth == 2
     ]
     assert at_cap
     for n in at_cap:  # states at the cap are given up on, never expanded
-        assert tree[n]["message"] == DEPTH_CAP and tree.graph.out_degree(n) == 0
-        assert tree[n]["status"] is Status.FAILED
+        assert tree[n].message == DEPTH_CAP and tree.graph.out_degree(n) == 0
+        assert tree[n].status is Status.FAILED
     enough = best_first().search(
         theorem, open_environment, three(), Budget(wall_clock=60, max_depth=3)
     )

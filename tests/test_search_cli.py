@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from processes import kill9
+from helpers import kill9
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, write_benchmark
 from lean_env.coq.source import parse_declarations

@@ -116,7 +116,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from evaluate_fixtures import make_bench, train_models
+    from helpers import make_bench, train_models
 
     root = tmp_path_factory.mktemp("hybrid")
     bench, steps = make_bench(root)
@@ -126,7 +126,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_hybrid_best_first_with_a_trained_model(trained, tmp_path) -> None:
     """`dco search --generator hybrid:MODEL` in the real coqtop: the model's
     candidates, their wrappers and the automation list in one tree."""
-    from evaluate_fixtures import query
+    from helpers import query
 
     from prover.cli import main
 

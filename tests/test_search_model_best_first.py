@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from evaluate_fixtures import make_bench, train_models
+from helpers import make_bench, train_models
 
 from lean_env.environment import open_environment
 from search.budget import Budget

@@ -128,7 +128,7 @@ def test_memo_rollouts_follow_the_exact_outcome_distribution(theorem) -> None:
     assert chi2 < chi2_critical(len(bins) - 1), (chi2, bins)
     # ...while the proof assistant ran each (state, tactic) pair at most once.
     assert result.stats.tactic_calls <= 3 * len(
-        {d["goals"] for _, d in result.tree.graph.nodes(data=True) if d["goals"]}
+        {d.goals for d in result.tree.nodes if d.goals}
     )
     assert result.stats.memo_hits + result.stats.tactic_calls == sum(
         a.steps for a in result.attempts
@@ -256,7 +256,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory):
     """A CE model taught the traced proofs of the evaluate fixture file, and
     that file's theorems by short name."""
     import torch
-    from evaluate_fixtures import make_bench, train_models
+    from helpers import make_bench, train_models
 
     from benchmarks.loader import load_benchmark
 

@@ -1,9 +1,5 @@
-"""Prompt format, tokenizer, units and batches of the training package.
-
-Also the home of the tiny benchmark the other training tests use: four real
-Coq lemmas (their (state, tactic) steps as coqtop 8.16 prints them), written
-to a benchmark directory with benchmarks.format.write_benchmark.
-"""
+"""Prompt format, tokenizer, units and batches of the training package, on
+the tiny benchmark of tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -11,10 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import PROOFS, make_benchmark
 
-from benchmarks.format import Benchmark, BenchmarkTheorem, Step, write_benchmark
 from benchmarks.loader import load_benchmark
-from lean_env.coq.source import parse_declarations
 from lean_env.errors import UserError
 from training.data import (
     IGNORE,
@@ -31,73 +26,6 @@ from training.data import (
 from training.model import ModelConfig, build_model
 from training.scoring import row_logprobs, unit_sums
 from training.tokenizer import train_tokenizer
-
-SOURCE = """Require Import Arith Lia List.
-
-Lemma add_zero_r : forall n : nat, n + 0 = n.
-Proof.
-  intros n. induction n as [| n IH].
-  - reflexivity.
-  - simpl. rewrite IH. reflexivity.
-Qed.
-
-Lemma double_plus : forall n : nat, 2 * n = n + n.
-Proof. intros n. lia. Qed.
-
-Lemma app_nil_r' : forall (A : Type) (l : list A), l ++ nil = l.
-Proof. intros A l. induction l as [| x l IH]; simpl. reflexivity. rewrite IH. reflexivity. Qed.
-
-Lemma and_swap : forall P Q : Prop, P /\\ Q -> Q /\\ P.
-Proof. intros P Q H. destruct H as [HP HQ]. split. assumption. assumption. Qed.
-"""
-
-G = "  ============================\n"
-PROOFS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "add_zero_r": ("train", [
-        (f"1 goal\n  \n{G}  forall n : nat, n + 0 = n", "intros n"),
-        (f"1 goal\n  \n  n : nat\n{G}  n + 0 = n", "induction n as [| n IH]"),
-        (f"2 goals\n  \n{G}  0 + 0 = 0\n\ngoal 2 is:\n S n + 0 = S n", "-"),
-        (f"1 goal\n  \n{G}  0 + 0 = 0", "reflexivity"),
-        ("1 goal\n\ngoal 1 is:\n S n + 0 = S n", "-"),
-        (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S n + 0 = S n", "simpl"),
-        (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S (n + 0) = S n", "rewrite IH"),
-        (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S n = S n", "reflexivity"),
-    ]),
-    "double_plus": ("train", [
-        (f"1 goal\n  \n{G}  forall n : nat, 2 * n = n + n", "intros n"),
-        (f"1 goal\n  \n  n : nat\n{G}  2 * n = n + n", "lia"),
-    ]),
-    "app_nil_r'": ("train", [
-        (f"1 goal\n  \n{G}  forall (A : Type) (l : list A), l ++ nil = l", "intros A l"),
-        (f"1 goal\n  \n  A : Type\n  l : list A\n{G}  l ++ nil = l", "induction l as [| x l IH]; simpl"),
-        (f"2 goals\n  \n  A : Type\n{G}  nil = nil\n\ngoal 2 is:\n x :: l ++ nil = x :: l", "reflexivity"),
-        (f"1 goal\n  \n  A : Type\n  x : A\n  l : list A\n  IH : l ++ nil = l\n{G}  x :: l ++ nil = x :: l", "rewrite IH"),
-        (f"1 goal\n  \n  A : Type\n  x : A\n  l : list A\n  IH : l ++ nil = l\n{G}  x :: l = x :: l", "reflexivity"),
-    ]),
-    "and_swap": ("val", [
-        (f"1 goal\n  \n{G}  forall P Q : Prop, P /\\ Q -> Q /\\ P", "intros P Q H"),
-        (f"1 goal\n  \n  P, Q : Prop\n  H : P /\\ Q\n{G}  Q /\\ P", "destruct H as [HP HQ]"),
-        (f"1 goal\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  Q /\\ P", "split"),
-        (f"2 goals\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  Q\n\ngoal 2 is:\n P", "assumption"),
-        (f"1 goal\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  P", "assumption"),
-    ]),
-}  # fmt: skip
-
-
-def make_benchmark(directory: Path) -> Path:
-    """Write the tiny benchmark (and its Coq file, so that theorems can be
-    opened in coqtop) under ``directory``; returns the benchmark directory."""
-    directory.mkdir(parents=True, exist_ok=True)
-    source = directory / "Small.v"
-    source.write_text(SOURCE, encoding="utf-8")
-    decls = {d.theorem.short_name: d for d in parse_declarations(source)}
-    theorems, steps = [], []
-    for i, (name, (split, proof)) in enumerate(PROOFS.items()):
-        theorems.append(BenchmarkTheorem(i, decls[name].theorem, split, tuple(t for _, t in proof)))
-        steps.extend(Step(i, j, state, tactic, split) for j, (state, tactic) in enumerate(proof))
-    bench = directory / "bench"
-    write_benchmark(bench, Benchmark("tiny", theorems, steps, {"library": "tiny"}))
-    return bench
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from test_training_data import make_benchmark
+from helpers import make_benchmark
 
 from benchmarks.loader import load_benchmark
 from lean_env.errors import UserError
@@ -119,7 +119,7 @@ def test_loss_config_errors_are_user_errors() -> None:
         make_loss(LossConfig("dcoa", n=4))
 
 
-def test_defaults_follow_the_issue() -> None:
+def test_default_thresholds_and_normalisation() -> None:
     assert LossConfig("dcostep", n=8).threshold == 1e-3
     assert LossConfig("dco", n=8).threshold == 1e-3
     assert LossConfig("dcoa", n=8).threshold == 0.01

@@ -8,7 +8,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from test_training_data import make_benchmark
+from helpers import make_benchmark
 
 from training.data import PromptFormat
 from training.generator import ModelTacticGenerator, read_meta

@@ -5,13 +5,12 @@ the generator and the confidence probes (greedy rollouts in real coqtop)."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from test_training_data import PROOFS, make_benchmark
+from helpers import FMT, PROOFS, TINY, make_benchmark, train_config
 
 from benchmarks.loader import load_benchmark
 from lean_env.errors import UserError
@@ -19,7 +18,6 @@ from prover.cli import main
 from search.generator import TacticGenerator
 from training.confidence import evaluate_steps
 from training.data import (
-    PromptFormat,
     Row,
     Unit,
     build_units,
@@ -32,21 +30,11 @@ from training.data import (
 from training.factor import factor
 from training.generator import ModelTacticGenerator, read_meta
 from training.losses import LossConfig
-from training.model import ModelConfig, load_pretrained
+from training.model import load_pretrained
 from training.scoring import row_logprobs
-from training.trainer import TrainConfig, Trainer, train
+from training.trainer import Trainer, train
 
-TINY = ModelConfig(hidden=64, layers=2, heads=2, mlp=128, vocab_size=512)
-FMT = PromptFormat(max_prompt_tokens=96, max_tactic_tokens=16)
 TIMING = ("tokens_per_s", "seconds", "probe_seconds")
-
-
-def config(bench: Path, out: Path, **kw: Any) -> TrainConfig:
-    base = TrainConfig(
-        benchmark=str(bench), out=str(out), model=TINY, prompt=FMT, batch_size=8, lr=3e-3,
-        warmup_steps=10, schedule="constant", checkpoint_every=1000, progress=False,
-    )  # fmt: skip
-    return replace(base, **kw)
 
 
 def rows(out: Path) -> list[dict[str, Any]]:
@@ -62,7 +50,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def trained(bench: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CE model that has memorised the 15 training steps."""
     out = tmp_path_factory.mktemp("ce")
-    train(config(bench, out, max_steps=100, eval_every=50))
+    train(train_config(bench, out, max_steps=100, eval_every=50))
     return out
 
 
@@ -181,7 +169,7 @@ def test_refill_discards_what_a_confident_model_knows(
     eps = float(f.median())  # about half of the units fall below
     out = tmp_path / "half"
     kw = {"base_model": str(trained), "max_steps": 2, "batch_size": 4, "eval_limit": 0}
-    train(config(bench, out, loss=LossConfig("dcostep", n=4, epsilon=eps), **kw))
+    train(train_config(bench, out, loss=LossConfig("dcostep", n=4, epsilon=eps), **kw))
     meta = read_meta(out)
     log = [r for r in rows(out) if "loss" in r]
     assert meta["stopped_early"] is None and len(log) == 2
@@ -190,7 +178,7 @@ def test_refill_discards_what_a_confident_model_knows(
     assert all(r["mean_factor"] >= eps for r in log)
     assert (meta["base_model"], meta["n_prime"], meta["epsilon"]) == (str(trained), 4, eps)
     out = tmp_path / "all"
-    train(config(bench, out, loss=LossConfig("dcostep", n=4, epsilon=float(f.max()) * 2), **kw))
+    train(train_config(bench, out, loss=LossConfig("dcostep", n=4, epsilon=float(f.max()) * 2), **kw))
     meta = read_meta(out)
     assert meta["steps"] == 0 and "confident on all" in meta["stopped_early"]
 
@@ -202,7 +190,7 @@ def test_resume_is_exact(bench: Path, tmp_path: Path) -> None:
     loss = LossConfig("dcoa", n=4, samples=2)
     whole = tmp_path / "whole"
     kw = {"loss": loss, "max_steps": 6, "checkpoint_every": 3, "batch_size": 4, "eval_limit": 0}
-    train(config(bench, whole, **kw))
+    train(train_config(bench, whole, **kw))
     rng_whole = torch.get_rng_state()
 
     class Crash(Exception):
@@ -215,10 +203,10 @@ def test_resume_is_exact(bench: Path, tmp_path: Path) -> None:
     split = tmp_path / "split"
 
     with pytest.raises(Crash):
-        Trainer(config(bench, split, **kw), on_log=crash).train()
+        Trainer(train_config(bench, split, **kw), on_log=crash).train()
     assert [p.name for p in (split / "checkpoints").iterdir()] == ["step-0000003"]
     torch.manual_seed(12345)  # a resumed process starts with some other RNG state
-    train(config(bench, split, resume=True, **kw))
+    train(train_config(bench, split, resume=True, **kw))
     assert torch.equal(torch.get_rng_state(), rng_whole)
     a, _ = load_pretrained(whole)
     b, _ = load_pretrained(split)
@@ -233,27 +221,27 @@ def test_resume_is_exact(bench: Path, tmp_path: Path) -> None:
 def test_checkpoint_errors(bench: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     kw = {"max_steps": 2, "checkpoint_every": 1, "eval_limit": 0}
-    train(config(bench, out, **kw))
+    train(train_config(bench, out, **kw))
     with pytest.raises(UserError, match="already has checkpoints"):
-        train(config(bench, out, **kw))
+        train(train_config(bench, out, **kw))
     with pytest.raises(UserError, match=r"does not match this run: loss"):
-        train(config(bench, out, resume=True, loss=LossConfig("dcostep", n=8), **kw))
+        train(train_config(bench, out, resume=True, loss=LossConfig("dcostep", n=8), **kw))
     with pytest.raises(UserError, match="does not match this run: batch_size"):
-        train(config(bench, out, resume=True, **{**kw, "max_steps": 2}, batch_size=4))
+        train(train_config(bench, out, resume=True, **{**kw, "max_steps": 2}, batch_size=4))
     latest = sorted((out / "checkpoints").iterdir())[-1]
     weights = latest / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
     with pytest.raises(UserError, match="corrupt") as err:
-        train(config(bench, out, resume=True, **kw))
+        train(train_config(bench, out, resume=True, **kw))
     assert "\n" not in str(err.value)
     (latest / "trainer_state.json").write_text("{not json")
     with pytest.raises(UserError, match="corrupt"):
-        train(config(bench, out, resume=True, **kw))
+        train(train_config(bench, out, resume=True, **kw))
 
 
 def test_whole_proof_dco_and_dcoa_run(bench: Path, tmp_path: Path) -> None:
     out = tmp_path / "dco"
-    train(config(bench, out, loss=LossConfig("dco", n=8), max_steps=2, batch_size=2, eval_limit=0))
+    train(train_config(bench, out, loss=LossConfig("dco", n=8), max_steps=2, batch_size=2, eval_limit=0))
     meta = read_meta(out)
     assert meta["unit"] == "proof" and meta["train_units"] == len(
         [p for p in PROOFS.values() if p[0] == "train"]

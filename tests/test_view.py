@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from view_fixtures import SCRIPT, rollout_records, search_records, write_run
+from view_helpers import SCRIPT, rollout_records, search_records, write_run
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, write_benchmark
 from lean_env.coq.source import parse_declarations

@@ -10,7 +10,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from view_fixtures import SCRIPT, search_records, write_run
+from view_helpers import SCRIPT, search_records, write_run
 
 from benchmarks.perf.browser import Browser
 from prover.cli import main

@@ -35,7 +35,7 @@ from .scoring import row_logprobs, unit_sums
 
 LOSSES = ("ce", "dco", "dcostep", "dcoa")
 # The refill threshold on F: the paper's DCOa drops F < 0.01; for the
-# per-step and whole-proof losses the default is the 1e-3.
+# per-step and whole-proof losses this project's default is 1e-3.
 DEFAULT_EPSILON = {"ce": 0.0, "dco": 1e-3, "dcostep": 1e-3, "dcoa": 0.01}
 
 # verify(problem, completion) -> bool; sample(model, problems, k) -> k completions each

@@ -1,3 +1,3 @@
-"""The synthetic direct-answer study (issue 7, part 1): CE against DCO and
+"""The synthetic direct-answer study: CE against DCO and
 DCOa on a multiplication task with an exact verifier, on a CPU in minutes.
 Run ``python -m benchmarks.direct_answer.study --out DIR``."""

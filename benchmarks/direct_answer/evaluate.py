@@ -6,7 +6,7 @@ computed exactly by teacher forcing (it is one sequence), so pass@k of a
 problem is exactly ``1 - (1 - p)^k`` for k i.i.d. samples at temperature 1 and
 no estimator is needed; the study confirms it against the unbiased estimator
 on real samples. Max confidence is the probability of the greedy completion
-(DESIGN.md), summarised separately for greedy answers that are right and wrong.
+(as in the paper), summarised separately for greedy answers that are right and wrong.
 
 Chain of thought: p(answer) sums over all traces and is not computable, so
 ``n`` completions are sampled per problem and pass@k comes from the unbiased

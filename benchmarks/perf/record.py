@@ -4,13 +4,13 @@ the start and at the end: the machine is shared) and the dates."""
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.perf.machine import load_average, machine_info, now
+from benchmarks.perf.machine import load_average, machine_info
+from search.fsutil import now, write_json_atomic
 
 KIND = "perf"
 
@@ -61,7 +61,5 @@ def write(out: Path, payload: dict[str, Any]) -> Path:
     """Write atomically (a reader never sees half a file)."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{payload['benchmark']}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_json_atomic(path, payload, indent=1)
     return path

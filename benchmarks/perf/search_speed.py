@@ -13,7 +13,8 @@ Reports, with the symbolic generator on real coqtop:
   naive independent rollouts, for each N (the naive count is the number of
   steps the same rollouts take, which is what independent rollouts would run:
   the table does not change which rollouts happen, see tests/test_search_rollouts.py);
-  for the smallest N the naive rollouts are also run for real, as a check;
+  for the smallest N the naive rollouts (:mod:`search.naive`, selected by
+  ``SearchConfig(memo=False)``) are also run for real, as a check;
 - writing each theorem's records to SQLite, per theorem.
 
 By default the theorems are a built-in mix of easy and (for this generator)
@@ -33,13 +34,14 @@ from typing import Any
 
 from benchmarks.perf.record import distribution_ms
 from lean_env.coq.source import parse_declarations
+from lean_env.sessions import FileSessions
 from lean_env.types import Theorem
 from search.budget import Budget
 from search.config import SearchConfig, Strategy
 from search.db import SearchDB, record_of
 from search.generator import FixedTacticGenerator
 from search.result import SearchResult
-from search.runner import FileSessions, theorem_seed
+from search.runner import theorem_seed
 from search.tree_search import TreeSearch
 
 THEOREMS = """\

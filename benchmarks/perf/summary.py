@@ -1,4 +1,5 @@
-"""The headline numbers of the perf results, with the issue's goals: one
+"""The headline numbers of the perf results, with the project's goals for
+them (factor overhead <= 2%, search-code share < 5%): one
 home for both the suite's printed summary and the report's table."""
 
 from __future__ import annotations

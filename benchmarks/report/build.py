@@ -9,6 +9,7 @@ from benchmarks.report import direct, expert, perf, provenance, proving, trainin
 from benchmarks.report.claims import HELD, NOT_HELD, NOT_MEASURED, Claim, DirectInput, all_claims
 from benchmarks.report.markdown import relpath, table
 from benchmarks.report.sources import load
+from search.fsutil import write_text_atomic
 
 REPORT = "REPORT.md"
 FIGURES = "figures"
@@ -49,7 +50,7 @@ def render(results_dir: Path, out_dir: Path) -> tuple[str, list[Path]]:
         f"`{relpath(results_dir, out_dir)}/` only (nothing is trained or searched); do not edit "
         "by hand. Numbers marked *paper* are from Chen et al., \"Rethinking Fine-Tuning when "
         "Scaling Test-Time Compute: Limiting Confidence Improves Mathematical Reasoning\" "
-        "(NeurIPS 2025), as quoted in this project's design notes.",
+        "(NeurIPS 2025), as quoted in `benchmarks/report/paper.py`.",
         "",
         f"Of the paper's five claims, {counts[HELD]} held here, {counts[NOT_HELD]} did not and "
         f"{counts[NOT_MEASURED]} could not be measured yet: see [the closing section](#claims-what-held-here).",
@@ -71,7 +72,5 @@ def generate(results_dir: Path, out_dir: Path) -> Path:
         for stale in sorted(set(fig_dir.glob("*.png")) - set(made)):
             stale.unlink()
     path = out_dir / REPORT
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, text)
     return path

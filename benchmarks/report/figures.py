@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from search.fsutil import atomic_path
+
 DPI = 110
 
 
@@ -22,10 +24,9 @@ def _plt() -> Any:
 
 def save(fig: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=DPI, metadata={"Software": None})
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI, metadata={"Software": None})
     _plt().close(fig)
-    tmp.replace(path)
 
 
 def _log2_axis(ax: Any, xlabel: str) -> None:
@@ -82,11 +83,16 @@ def direct_table1(table1: dict[str, list[dict[str, Any]]], path: Path) -> None:
                              markersize=3, label=f"{label} pass@{k}")  # fmt: skip
     axes[0].set_title("pass@1", fontsize=10)
     axes[1].set_title("pass@N, large N", fontsize=10)
+    fig.suptitle("Direct answers: test pass@k over fine-tuning epochs (mean over seeds)", fontsize=10)
+    _save_over_epochs(fig, axes, path)
+
+
+def _save_over_epochs(fig: Any, axes: Sequence[Any], path: Path) -> None:
+    """Finish and save a figure whose panels run over fine-tuning epochs."""
     for ax in axes:
         ax.set_xlabel("epoch (0 = base model)")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle("Direct answers: test pass@k over fine-tuning epochs (mean over seeds)", fontsize=10)
     fig.tight_layout()
     save(fig, path)
 
@@ -102,12 +108,7 @@ def direct_confidence(figure1: dict[str, list[dict[str, Any]]], path: Path) -> N
             ax.plot(epochs, ys, marker="o", markersize=3, label=label)
     axes[0].set_title("mean max-confidence, wrong answers", fontsize=10)
     axes[1].set_title("mean max-confidence, right answers", fontsize=10)
-    for ax in axes:
-        ax.set_xlabel("epoch (0 = base model)")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    save(fig, path)
+    _save_over_epochs(fig, axes, path)
 
 
 def direct_histograms(hists: dict[str, tuple[list[int], list[int]]], path: Path) -> None:

@@ -1,6 +1,6 @@
 """The paper's numbers that this project can set its own beside, exactly as
-given in shared/DESIGN.md and issue 7 (nothing else is quoted: numbers not
-given there are not invented here). Everything from this module is labelled
+the project recorded them from the paper (nothing else is quoted: numbers
+not recorded here are not invented). Everything from this module is labelled
 "paper" (or "published") in the report."""
 
 from __future__ import annotations

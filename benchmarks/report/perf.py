@@ -1,5 +1,6 @@
 """The speed benchmarks' section, from results/perf/*.json
-(``python -m benchmarks.perf``), with the goals of issue 7."""
+(``python -m benchmarks.perf``), with their goals (see
+:mod:`benchmarks.perf.summary`)."""
 
 from __future__ import annotations
 

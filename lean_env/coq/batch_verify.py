@@ -29,13 +29,21 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..types import Theorem, Verification
+from .coqc import (
+    between_markers,
+    compile_script,
+    error_text,
+    judge_assumptions,
+    marker_command,
+    new_marker,
+)
 from .sentences import split_sentences
 from .source import Declaration
 from .tactic_check import RejectedTactic, check_tactic
-from .verify import _UNSAFE, _assumption_names, _compile, _marker, _marker_command
 
 # One coqc run may compile a large file; the limit scales with its proofs.
 BASE_TIMEOUT = 600.0
@@ -63,56 +71,13 @@ def verify_file_proofs(
             final[k] = body
         else:
             bodies[k] = body
-    active = [k for k in order if k in bodies]  # written as traced proofs, in file order
-    passed: dict[int, Verification] = {}  # verdicts read from the latest run
-    # A proof taken back to its original text to see whether it made coqc fail
-    # in later text, and the proof that later text preceded.
-    suspect: tuple[int, int, Verification] | None = None
     anchor = Theorem(name="", statement="", file=str(path), coq_args=tuple(coq_args))
-    # Each round either finishes or takes one proof out of `active`.
-    while active:
-        markers = {k: (_marker(), _marker(), _marker()) for k in active}
-        script = _script(text, spans, active, bodies, markers, proofs)
-        timeout = BASE_TIMEOUT + PER_PROOF_TIMEOUT * len(active)
-        code, output = _compile(script, anchor, timeout)
-        passed, failure = _read_run(output, active, markers, proofs)
-        if code is None:
-            # Out of time: what finished stands, the rest is not verified.
-            for k in active:
-                final[k] = passed.get(k) or _fail(f"coqc did not finish in time: {timeout:.0f} s")
-            if suspect is not None:
-                final[suspect[0]] = suspect[2]
-            break
-        if suspect is not None:
-            blamed, stuck_at, earlier_verdict = suspect
-            suspect = None
-            moved_on = failure is None or order.index(failure[0]) > order.index(stuck_at) or (
-                failure[0] == stuck_at and failure[1] == "proof"
-            )
-            if moved_on:
-                final[blamed] = _fail("its traced proof makes later text of the file fail in coqc")
-            else:
-                # Reverting did not help: the file's text fails there by itself.
-                final[blamed] = earlier_verdict
-                break
-        if failure is None:
-            break
-        k, where = failure
-        if where == "proof":
-            final[k] = _fail(f"coqc rejected the proof: {_error_text(output)}")
-            active.remove(k)
-            continue
-        # coqc failed in the file's own text just before proof k: test whether
-        # the traced proof before it caused that by running it in original text.
-        earlier = active[: active.index(k)]
-        if not earlier:
-            break
-        suspect = (earlier[-1], k, passed[earlier[-1]])
-        active.remove(earlier[-1])
+    run = _Run(text, spans, bodies, proofs, anchor)
+    passed, output = run.rounds([k for k in order if k in bodies], order, final)
     for k in order:
         if k not in final:
             final[k] = passed.get(k) or _fail(
-                f"coqc failed in the file's text before it: {_error_text(output)}"
+                f"coqc failed in the file's text before it: {error_text(output)}"
             )
     seconds = time.perf_counter() - t0
     per_proof = seconds / max(len(proofs), 1)
@@ -120,6 +85,79 @@ def verify_file_proofs(
         Verification(final[k].ok, final[k].reason, final[k].axioms, per_proof, "")
         for k in range(len(proofs))
     ]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every coqc run of one file shares."""
+
+    text: str
+    spans: dict[int, tuple[int, int]]
+    bodies: dict[int, str]
+    proofs: Sequence[Proof]
+    anchor: Theorem
+
+    def once(
+        self, active: list[int]
+    ) -> tuple[int | None, str, dict[int, Verification], tuple[int, str] | None]:
+        """One coqc run with the ``active`` proofs traced: its exit code,
+        output, verdicts and where it stopped (see :func:`_read_run`)."""
+        markers = {k: (new_marker(), new_marker(), new_marker()) for k in active}
+        script = _script(self.text, self.spans, active, self.bodies, markers, self.proofs)
+        timeout = BASE_TIMEOUT + PER_PROOF_TIMEOUT * len(active)
+        code, output = compile_script(script, self.anchor, timeout)
+        passed, failure = _read_run(output, active, markers, self.proofs)
+        return code, output, passed, failure
+
+    def rounds(
+        self, active: list[int], order: list[int], final: dict[int, Verification]
+    ) -> tuple[dict[int, Verification], str]:
+        """Run coqc until it gets through (``active``: the proofs written as
+        traced proofs, in file order); settle ``final`` for the proofs that
+        failed or were blamed. Returns the last run's verdicts and output."""
+        passed: dict[int, Verification] = {}  # verdicts read from the latest run
+        output = ""
+        # A proof taken back to its original text to see whether it made coqc fail
+        # in later text, and the proof that later text preceded.
+        suspect: tuple[int, int, Verification] | None = None
+        # Each round either finishes or takes one proof out of `active`.
+        while active:
+            timeout = BASE_TIMEOUT + PER_PROOF_TIMEOUT * len(active)
+            code, output, passed, failure = self.once(active)
+            if code is None:
+                # Out of time: what finished stands, the rest is not verified.
+                for k in active:
+                    final[k] = passed.get(k) or _fail(f"coqc did not finish in time: {timeout:.0f} s")
+                if suspect is not None:
+                    final[suspect[0]] = suspect[2]
+                break
+            if suspect is not None:
+                blamed, stuck_at, earlier_verdict = suspect
+                suspect = None
+                moved_on = failure is None or order.index(failure[0]) > order.index(stuck_at) or (
+                    failure[0] == stuck_at and failure[1] == "proof"
+                )
+                if moved_on:
+                    final[blamed] = _fail("its traced proof makes later text of the file fail in coqc")
+                else:
+                    # Reverting did not help: the file's text fails there by itself.
+                    final[blamed] = earlier_verdict
+                    break
+            if failure is None:
+                break
+            k, where = failure
+            if where == "proof":
+                final[k] = _fail(f"coqc rejected the proof: {error_text(output)}")
+                active.remove(k)
+                continue
+            # coqc failed in the file's own text just before proof k: test whether
+            # the traced proof before it caused that by running it in original text.
+            earlier = active[: active.index(k)]
+            if not earlier:
+                break
+            suspect = (earlier[-1], k, passed[earlier[-1]])
+            active.remove(earlier[-1])
+        return passed, output
 
 
 def _fail(reason: str) -> Verification:
@@ -180,8 +218,8 @@ def _script(
         short = proofs[k][0].theorem.short_name
         pieces += [
             text[cursor:start],
-            f"\n{_marker_command(begin)}\n{bodies[k]}\n{_marker_command(after)}\n"
-            f"Print Assumptions {short}.\n{_marker_command(done)}\n",
+            f"\n{marker_command(begin)}\n{bodies[k]}\n{marker_command(after)}\n"
+            f"Print Assumptions {short}.\n{marker_command(done)}\n",
         ]
         cursor = end
     return "".join(pieces)
@@ -203,23 +241,12 @@ def _read_run(
             return verdicts, (k, "text")
         if after not in output or done not in output:
             return verdicts, (k, "proof")
-        # Between the markers: the rest of the first marker's line, its type
-        # line, the assumptions, then the start of the second marker's line.
-        block = output.split(after, 1)[1].split(done, 1)[0]
-        block = "\n".join(block.split("\n")[2:-1])
-        verdicts[k] = _judge(proofs[k][0].theorem, block)
+        verdicts[k] = _judge(proofs[k][0].theorem, between_markers(output, after, done))
     return verdicts, None
 
 
 def _judge(theorem: Theorem, block: str) -> Verification:
-    if _UNSAFE.search(block):
-        return _fail(f"proof relies on unsafe features: {' '.join(block.split())[:200]}")
-    names = _assumption_names(block)
-    if theorem.short_name in names or theorem.name in names:
-        return _fail("the theorem is assumed, not proved (Admitted)")
+    reason, names = judge_assumptions(theorem, block)
+    if reason is not None:
+        return _fail(reason)
     return Verification(True, "", tuple(names))
-
-
-def _error_text(output: str) -> str:
-    error = output.rsplit("Error:", 1)[-1] if "Error:" in output else output[-300:]
-    return " ".join(error.split())[:300]

@@ -13,7 +13,6 @@ killed together with anything it spawned.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 import select
@@ -25,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..errors import EnvironmentCrashed, EnvironmentStartError, ProverNotInstalled
+from ..process import die_with_parent
 
 _PROMPT = re.compile(r"<prompt>(\S+) < (\d+) \|([^|]*)\| (\d+) < </prompt>")
 _INFOMSG = re.compile(r"<infomsg>(.*?)</infomsg>", re.S)
@@ -62,14 +62,6 @@ class Response:
     messages: str
     error: str | None
     raw: str
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: ask Linux to SIGKILL coqtop when the process
-    that started it dies (even by kill -9), so no orphan keeps running."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def coqtop_path() -> str:
@@ -123,7 +115,7 @@ class Coqtop:
                 stderr=subprocess.STDOUT,
                 cwd=self.cwd,
                 start_new_session=True,  # own process group: killpg takes children too
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         except OSError as exc:
             raise EnvironmentStartError(f"cannot start coqtop: {exc}") from exc

@@ -21,80 +21,30 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import ProverNotInstalled
 from ..types import Theorem, Verification
+from .coqc import (
+    VERIFY_MODULE,
+    between_markers,
+    compile_script,
+    coqc_path,
+    judge_assumptions,
+    marker_command,
+    new_marker,
+)
 from .tactic_check import RejectedTactic, check_tactic
-from .tempdirs import private_tempdir
 
-_UNSAFE = re.compile(r"relies on|unsafe|type-in-type|positivity|guard", re.I)
-# The module name of the re-check's file: what the context's own names live in.
-VERIFY_MODULE = "DcoVerify"
 _LOCATED = re.compile(r"^(Constant|Variable)\s+(\S+)", re.M)
-
-
-def _coqc() -> str:
-    path = shutil.which("coqc")
-    if path is None:
-        raise ProverNotInstalled("coqc not found: install Coq 8.16 (`apt-get install -y coq`)")
-    return path
 
 
 def _context(theorem: Theorem) -> str:
     text = Path(theorem.file).read_text(encoding="utf-8")
     assert theorem.offset is not None
     return text[: theorem.offset]
-
-
-def _compile(script: str, theorem: Theorem, timeout: float) -> tuple[int | None, str]:
-    with private_tempdir("dco-verify-") as tmp:
-        path = Path(tmp) / f"{VERIFY_MODULE}.v"
-        path.write_text(script, encoding="utf-8")
-        try:
-            proc = subprocess.run(
-                [_coqc(), "-q", *theorem.coq_args, str(path)],
-                cwd=str(Path(theorem.file).parent),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                text=True,
-                start_new_session=True,
-            )
-        except subprocess.TimeoutExpired:
-            return None, ""
-        return proc.returncode, proc.stdout
-
-
-def _marker() -> str:
-    return f"dco_marker_{uuid.uuid4().hex}"
-
-
-def _marker_command(marker: str) -> str:
-    # Prints the marker under coqc (which hides `Fail` messages) and needs no
-    # library, so it works even under -noinit.
-    return f"Check (fun {marker} : Prop => {marker})."
-
-
-def _assumption_names(block: str) -> list[str]:
-    """Names listed by ``Print Assumptions`` (axioms and section variables).
-    Entries start at column 0; continuation lines of their types are indented
-    or start with ':'."""
-    names = []
-    for line in block.splitlines():
-        if not line or line[0].isspace() or line.startswith(":"):
-            continue
-        if line.rstrip(":") in ("Axioms", "Section Variables", "Opaque constants", "Transparent constants"):
-            continue
-        if line.startswith("Closed under the global context"):
-            continue
-        names.append(line.split(" : ", 1)[0].split()[0])
-    return names
 
 
 def verify_proof(theorem: Theorem, tactics: Sequence[str], timeout: float = 600.0) -> Verification:
@@ -112,28 +62,22 @@ def verify_proof(theorem: Theorem, tactics: Sequence[str], timeout: float = 600.
         except RejectedTactic as exc:
             return fail(f"rejected tactic {tactic!r}: {exc}")
     context = _context(theorem)
-    start, end = _marker(), _marker()
+    start, end = new_marker(), new_marker()
     script = (
         f"{context}\n{theorem.statement}\n"
         + "\n".join(sentences)
-        + f"\nQed.\n{_marker_command(start)}\nPrint Assumptions {theorem.short_name}.\n"
-        + f"{_marker_command(end)}\n"
+        + f"\nQed.\n{marker_command(start)}\nPrint Assumptions {theorem.short_name}.\n"
+        + f"{marker_command(end)}\n"
     )
-    code, output = _compile(script, theorem, timeout)
+    code, output = compile_script(script, theorem, timeout)
     if code is None:
         return fail(f"coqc did not finish within {timeout:.0f} s")
     if start not in output or end not in output:
         error = output.split("Error:", 1)[-1] if "Error:" in output else output[-300:]
         return fail(f"coqc rejected the proof: {' '.join(error.split())[:300]}")
-    # Between the markers: the rest of the start marker's line, its type line,
-    # the assumptions, then the start of the end marker's line.
-    block = output.split(start, 1)[1].split(end, 1)[0]
-    block = "\n".join(block.split("\n")[2:-1])
-    if _UNSAFE.search(block):
-        return fail(f"proof relies on unsafe features: {' '.join(block.split())[:200]}")
-    names = _assumption_names(block)
-    if theorem.short_name in names or theorem.name in names:
-        return fail("the theorem is assumed, not proved (Admitted)")
+    reason, names = judge_assumptions(theorem, between_markers(output, start, end))
+    if reason is not None:
+        return fail(reason)
     assumes: list[str] = []
     if names:
         located = _locate(theorem, context, names, timeout)
@@ -147,12 +91,11 @@ def verify_proof(theorem: Theorem, tactics: Sequence[str], timeout: float = 600.
         True, "", tuple(names), time.perf_counter() - t0, script, assumes=tuple(assumes)
     )
 
-
 @functools.cache
 def stdlib_root() -> Path | None:
     """``$(coqc -where)/theories``: where Coq's standard library lives."""
     try:
-        out = subprocess.run([_coqc(), "-where"], capture_output=True, text=True, timeout=60)
+        out = subprocess.run([coqc_path(), "-where"], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
     return Path(out.stdout.strip()).resolve() / "theories" if out.returncode == 0 else None
@@ -178,13 +121,13 @@ def _locate(
     """For each name of ``names`` that exists in the context alone, what
     ``Locate`` says it is ("Constant Full.Path" or "Variable x"); None if
     coqc did not finish."""
-    markers = [_marker() for _ in names]
-    done = _marker()
+    markers = [new_marker() for _ in names]
+    done = new_marker()
     probes = "\n".join(
-        f"{_marker_command(m)}\nCheck @{n}.\nLocate {n}."
+        f"{marker_command(m)}\nCheck @{n}.\nLocate {n}."
         for m, n in zip(markers, names, strict=True)
     )
-    code, output = _compile(f"{context}\n{probes}\n{_marker_command(done)}\n", theorem, timeout)
+    code, output = compile_script(f"{context}\n{probes}\n{marker_command(done)}\n", theorem, timeout)
     if code is None:
         return None
     located: dict[str, str] = {}

@@ -25,7 +25,6 @@ benchmark's files starts new runs instead of resuming stale ones.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -54,14 +53,13 @@ from prover.results import (
     PLOT_FILE,
     RESULTS_FILE,
     machine,
-    now,
     passk_table,
     plot_passk,
-    write_json,
 )
 from search.budget import Budget
 from search.config import SearchConfig
 from search.db import SearchDB, check_writable_db
+from search.fsutil import now, relative_paths, write_json_atomic, write_jsonl_atomic
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -158,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         "started": started,
         "finished": now(),
     }  # fmt: skip
-    write_json(out / RESULTS_FILE, results)
+    write_json_atomic(out / RESULTS_FILE, relative_paths(results))
     _write_theorems(out / "theorems.jsonl", jobs, proofs, assumed)
     from prover.commands.view import command_for
 
@@ -187,13 +185,10 @@ def _write_theorems(
     path: Path, jobs: list, proofs: dict[str, dict[str, list[str]]],
     assumed: dict[str, dict[str, list[str]]],
 ) -> None:  # fmt: skip
-    tmp = path.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for job in jobs:
-            name = job.theorem.name
-            by = proofs.get(name, {})
-            assumes = {label: a[name] for label, a in assumed.items() if name in a}
-            fh.write(json.dumps({"theorem": name, "proved": bool(by),
-                                 "proved_by": sorted(by), "proofs": by,
-                                 "assumes": assumes}) + "\n")  # fmt: skip
-    tmp.replace(path)
+    def row(name: str, by: dict[str, list[str]]) -> dict:
+        assumes = {label: a[name] for label, a in assumed.items() if name in a}
+        return {"theorem": name, "proved": bool(by), "proved_by": sorted(by), "proofs": by,
+                "assumes": assumes}  # fmt: skip
+
+    rows = (row(job.theorem.name, proofs.get(job.theorem.name, {})) for job in jobs)
+    write_jsonl_atomic(path, rows, ensure_ascii=True)

@@ -95,30 +95,23 @@ def proof_script(theorem: Theorem, tactics: list[str]) -> str:
     return statement + " := by\n" + "\n".join("  " + t for t in tactics)
 
 
-def _row(db: SearchDB, run_id: int, name: str) -> dict[str, Any]:
-    return next(iter(db.db.query(
-        "SELECT status, reason, start_failed, proof, attempts, successes, tactic_calls, "
-        "expansions, nodes, seconds_start, seconds_search FROM theorems "
-        "WHERE run_id = ? AND theorem = ?", [run_id, name])))  # fmt: skip
+# What each model's entry of the output shows of its search.
+ROW_COLUMNS = (
+    "status", "reason", "start_failed", "proof", "attempts", "successes", "tactic_calls",
+    "expansions", "nodes", "seconds_start", "seconds_search",
+)  # fmt: skip
 
 
-def _assumes(db: SearchDB, run_id: int, name: str, proof: list[str]) -> list[str]:
+def _assumes(db: SearchDB, run_id: int, name: str) -> list[str]:
     """The axioms beyond the standard library's that the run's re-check of
-    ``proof`` found."""
-    for row in db.db.query(
-        "SELECT assumes FROM proofs WHERE run_id = ? AND theorem = ? AND verified = 1 "
-        "AND tactics = ?", [run_id, name, json.dumps(proof)]):  # fmt: skip
-        return json.loads(row["assumes"] or "[]")
-    return []
+    the theorem's proof found."""
+    return db.proved_assumptions(run_id).get(name, [])
 
 
 def _refused(db: SearchDB, run_id: int, name: str) -> int:
     """How many proofs the run refused for relying on axioms beyond the
     standard library's."""
-    rows = db.db.query(
-        "SELECT count(*) AS n FROM proofs WHERE run_id = ? AND theorem = ? AND reason LIKE ?",
-        [run_id, name, REFUSED_ASSUMPTIONS + "%"])  # fmt: skip
-    return int(next(iter(rows))["n"])
+    return db.proofs_refused_for(run_id, REFUSED_ASSUMPTIONS).get(name, 0)
 
 
 def recheck(theorem: Theorem, row: dict[str, Any], search: SearchConfig) -> dict[str, Any]:
@@ -171,7 +164,7 @@ def prove_job(
             + (f", {member_budget.max_passes} passes" if member_budget.max_passes else "")
             + ")")  # fmt: skip
         run_member(db, run_id, [job], search, member_budget, member, execution)
-        row = _row(db, run_id, job.theorem.name)
+        row = db.theorem_row(run_id, job.theorem.name, ROW_COLUMNS)
         result = {"model": member.label, "path": member.model, "run_id": run_id, **row,
                   "proof": json.loads(row["proof"]) if row["proof"] else None,
                   "cached": cached, "rechecked": False, "assumes": [],
@@ -180,7 +173,7 @@ def prove_job(
             if cached:
                 result = recheck(job.theorem, result, search)
             else:
-                result["assumes"] = _assumes(db, run_id, job.theorem.name, result["proof"])
+                result["assumes"] = _assumes(db, run_id, job.theorem.name)
         results.append(result)
         log(f"{member.label}: {result['status']} ({result['reason']})")
         if result["status"] == "proved" and not all_models:

@@ -35,13 +35,14 @@ from benchmarks.format import Benchmark, BenchmarkTheorem
 from benchmarks.loader import load_benchmark
 from lean_env.errors import UserError
 from search.db import SearchDB
+from search.fsutil import now, relative_paths, write_text_atomic
 from search.runner import Job
 
 from . import models as models_
 from .config import ExpertConfig, Selection, label, model_dir_name
 from .proofs import ADDED, found_proofs, select_and_trace, write_augmented, write_steps
-from .searching import proved_theorems, run_search, score
-from .store import ExpertStore, now
+from .searching import run_search, score
+from .store import ExpertStore
 
 PROVING, TRAINING, EVALUATING, DONE = "proving", "training", "evaluating", "done"
 SUMMARY_FILE = "summary.json"
@@ -264,7 +265,7 @@ def _evaluate(state: Run, r: int, models: dict[str, str], seconds: dict[str, flo
         scores[name] = score(db, run_id, name, model, n, config.test_search, config.test_budget).to_dict()  # fmt: skip
     ensemble = None
     if len(run_ids) > 1:
-        proved = proved_theorems(db, run_ids)
+        proved = db.proved_theorems(run_ids)
         ensemble = {"label": f"ensemble({','.join(f'{n:g}' for n in config.n_primes)})",
                     "proved": len(proved), "total": len(state.test)}  # fmt: skip
     seconds["evaluate"] = seconds.get("evaluate", 0.0) + time.perf_counter() - t0
@@ -293,7 +294,5 @@ def write_summary(state: Run, started: str, extra: dict[str, Any] | None) -> dic
         "updated": now(),
     }
     path = state.config.out / SUMMARY_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(relative_paths(summary), indent=2))
     return summary

@@ -26,9 +26,10 @@ from typing import Any
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, Step, write_benchmark
 from lean_env.errors import EnvironmentError_
+from lean_env.sessions import FileSessions
 from lean_env.types import ProofFinished, ProofState, Theorem
 from search.db import SearchDB
-from search.runner import FileSessions
+from search.fsutil import write_jsonl_atomic
 
 from .store import proof_key
 
@@ -45,15 +46,11 @@ class FoundProof:
 
 def found_proofs(db: SearchDB, runs: dict[str, int]) -> list[FoundProof]:
     """The verified proofs of the runs (label -> run id), in label order."""
-    out = []
-    for name, run_id in runs.items():
-        for row in db.db.query(
-            "SELECT theorem, tactics FROM proofs WHERE run_id = ? AND verified = 1 "
-            "ORDER BY theorem, idx",
-            [run_id],
-        ):
-            out.append(FoundProof(row["theorem"], tuple(json.loads(row["tactics"])), name, run_id))
-    return out
+    return [
+        FoundProof(theorem, tactics, name, run_id)
+        for name, run_id in runs.items()
+        for theorem, tactics in db.verified_proofs(run_id)
+    ]
 
 
 @dataclass
@@ -159,11 +156,7 @@ def select_and_trace(
 
 def write_steps(path: Path, steps: Iterable[dict[str, Any]]) -> None:
     """``added_steps.jsonl`` (written whole, then renamed into place)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in steps:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    write_jsonl_atomic(path, steps)
 
 
 def read_steps(path: Path) -> list[Step]:

@@ -69,25 +69,9 @@ def score(
     rollouts = search.strategy is Strategy.ROLLOUTS
     passes = budget.max_passes if rollouts else None
     curve = pass_at_k_curve(attempts, ks_for(passes or 1), strict=False) if attempts else []
-    seconds = next(iter(db.db.query(
-        "SELECT coalesce(sum(seconds_start + seconds_search), 0) AS s FROM theorems "
-        "WHERE run_id = ?", [run_id])))["s"]  # fmt: skip
     return Score(
         label=label, model=str(model), n_prime=n_prime, run_id=run_id,
         proved=summary["proved"], total=summary["total"], start_failed=summary["start_failed"],
-        passes=passes, seconds=round(float(seconds), 3),
+        passes=passes, seconds=round(db.seconds(run_id), 3),
         pass_at_k={str(p.k): p.estimate for p in curve},
     )  # fmt: skip
-
-
-def proved_theorems(db: SearchDB, run_ids: Sequence[int]) -> set[str]:
-    if not run_ids:
-        return set()
-    marks = ",".join("?" * len(run_ids))
-    return {
-        r["theorem"]
-        for r in db.db.query(
-            f"SELECT theorem FROM theorems WHERE status = 'proved' AND run_id IN ({marks})",
-            list(run_ids),
-        )
-    }

@@ -29,13 +29,13 @@ with its move to ``training``, so an interrupted round never half-records them.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
 
 from lean_env.errors import UserError
 from search.db import config_hash
+from search.fsutil import now
 
 ROUNDS, PROOFS = "expert_rounds", "expert_proofs"
 
@@ -57,10 +57,6 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
         ("theorem", "key"),
     ),
 }  # fmt: skip
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def proof_key(tactics: list[str] | tuple[str, ...]) -> str:

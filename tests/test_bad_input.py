@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from processes import kill9
+from helpers import kill9
 
 from lean_env.coq.tempdirs import private_tempdir, remove_stale
 from lean_env.errors import UserError

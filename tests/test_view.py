@@ -154,7 +154,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, db, case, capsys) ->
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert listing() == before  # no site, no temporary directory
-    expected = {"missing": "no such file", "directory": "not a file",
+    expected = {"missing": "no such file", "directory": "is a directory",
                 "not sqlite": "not a search log", "other sqlite": "not a search log",
                 "unknown run": "no run 42", "empty run": "no finished theorem",
                 "locked": "locked"}[case]  # fmt: skip

@@ -122,7 +122,7 @@ def build_tables(results: dict) -> dict[str, Any]:
     direct, cot = results["direct"], results["cot"]
     t1, f1, f2 = table1(direct), figure1(direct), figure2a(direct)
     t3 = table3(cot)
-    ce = t1["CE"]
+    ce = t1["ce"]
     summary = {
         "table1_CE": [
             {"epoch": r["epoch"], **{f"pass@{k}": r["test_pass_at_k"].get(k) for k in ("1", "256", "4096")}}

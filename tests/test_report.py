@@ -52,14 +52,14 @@ def test_stored_direct_results_render_every_section(direct_report: Path) -> None
     # The Table 1 analogue shows the stored aggregate's numbers (recomputed
     # from the seeds: the two must agree) with the paper's beside them.
     agg = json.loads((STORED / "direct_answer" / "aggregate.json").read_text())
-    first = agg["table1"]["CE"][0]
+    first = agg["table1"]["ce"][0]
     assert f"| 0 | {pct(first['pass@1']['mean'], 2)} | {pct(first['pass@4']['mean'], 2)} |" in text
     assert "| paper (MATH) | 4.4% → 7.4% |" in text and "65.2% → 44.5%" in text
     for name in ("table1", "confidence", "histograms", "frontier", "cot"):
         png = direct_report / "figures" / f"direct_{name}.png"
         assert png.read_bytes().startswith(b"\x89PNG") and f"(figures/direct_{name}.png)" in text
     # Every stored result is listed with the command that produced it.
-    assert "`python -m benchmarks.direct_answer.study --seed 1 --out benchmarks/results/direct_answer/seed1`" in text
+    assert "`python -m benchmarks.direct_answer.study --seed 1`" in text
     assert "`python -m benchmarks.direct_answer.aggregate benchmarks/results/direct_answer/seed0" in text
     # The four direct-answer claims are measured; theorem proving is not yet.
     for number in (1, 2, 3, 5):

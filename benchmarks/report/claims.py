@@ -73,15 +73,15 @@ STATEMENTS = {
 }  # fmt: skip
 
 CRITERIA = {
-    1: f"In every seed, CE's test pass@1 at the last epoch is at least {points(MIN_PASS1_GAIN, 0)} above "
+    1: f"In every seed, CE's test pass@1 at the last epoch is at least {100 * MIN_PASS1_GAIN:g} pt above "
        f"epoch 0 (the untrained model) and pass@256 at the last epoch is at least "
-       f"{points(MIN_COVERAGE_DROP, 0)} below its peak over the epochs; each change also exceeds "
+       f"{100 * MIN_COVERAGE_DROP:g} pt below its peak over the epochs; each change also exceeds "
        f"{NOISE_TIMES:g} standard deviations of the curve's epoch-to-epoch changes.",
     2: "In every seed: (a) CE's mean confidence on wrong greedy test answers at the last epoch is at "
        "least twice that at epoch 0; (b) averaged over the late epochs (last quarter), that "
        "confidence falls strictly with the training N′ (CE = 1 > 4 > 16 > ...).",
     3: f"Pass@N averaged over the late epochs (last quarter), in every seed: DCO N′=256 beats CE at "
-       f"pass@256 by at least {points(MIN_DCO_MARGIN, 0)}; the best training N′ is non-decreasing "
+       f"pass@256 by at least {100 * MIN_DCO_MARGIN:g} pt; the best training N′ is non-decreasing "
        "over test N = 1, 16, 256, 4096, is CE or N′=4 at N = 1 and at least 256 at N = 4096.",
     4: "An evaluation with an ensemble containing some N′ > 1 and a CE (N′ = 1) run with the same "
        "total passes on the same theorems: held if the ensemble proves more theorems, in every "

@@ -139,6 +139,8 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
     figures.passk_curves([(lb, {k: v["mean"] for k, v in row.items()}) for lb, row in agg["table3"].items()],
                          "Chain of thought: test pass@k after fine-tuning (mean over seeds)", figs["cot"])  # fmt: skip
     m = c["model"]
+    losses = [r["loss"] for part in ("direct", "cot") for r in data[0][part]["runs"].values()]
+    eps = {loss["name"]: loss["epsilon"] for loss in losses}
     walls = ", ".join(f"seed {x['seed']}: {x['wall_seconds']['total'] / 60:.1f} min" for x in data)
     lines += [
         f"**Task.** {data[0]['task_design']}",
@@ -148,8 +150,8 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
         f"the untrained model) for {c['finetune']['epochs']} epochs on {c['task']['n_train']} training "
         f"problems, AdamW (rate {c['finetune']['lr']:g} after a {c['finetune']['warmup_steps']}-step "
         f"linear warm-up, weight decay {c['finetune']['weight_decay']:g}, batch {c['finetune']['batch']}), "
-        f"with CE and with DCO for N′ ∈ {{{', '.join(map(str, c['dco_ns']))}}} (refill threshold "
-        f"ε on F as in the runs' loss config); {c['task']['n_test']} test problems. pass@k: "
+        f"with CE and with DCO for N′ ∈ {{{', '.join(map(str, c['dco_ns']))}}} (refill: candidates "
+        f"with F < {eps['dco']:g} are replaced); {c['task']['n_test']} test problems. pass@k: "
         f"{data[0]['pass_at_k_method']['direct']}. Numbers are means over the seeds (per-seed values "
         f"in the Claims section). Wall time per seed (whole study, one torch thread, machine shared "
         f"and loaded): {walls}.",
@@ -176,7 +178,7 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
         "",
         f"![confidence histograms]({rel(figs['histograms'])})",
         "",
-        "### Figure 2a analogue: pass@N per training N′ (mean over the second half of the epochs)",
+        "### Figure 2a analogue: pass@N per training N′ (mean over the last quarter of the epochs)",
         "",
         _frontier(agg),
         "",
@@ -188,7 +190,7 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
         "",
         f"pass@k: {data[0]['pass_at_k_method']['cot']}. DCOa estimates p̂ from "
         f"{c['dcoa']['samples']} sampled completions per problem, verified, and weights CE by "
-        f"F(N′={c['dcoa']['n']:g}, p̂), dropping examples with F < {c['dcoa']['epsilon']:g}; the paper "
+        f"F(N′={c['dcoa']['n']:g}, p̂), dropping examples with F < {eps['dcoa']:g}; the paper "
         "gives no Table 3 numbers in this project's notes, so none are quoted.",
         "",
         _cot(agg, d),

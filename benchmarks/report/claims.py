@@ -133,12 +133,14 @@ def claim1(d: DirectInput) -> Claim:
         n1, n256 = NOISE_TIMES * noise(p1[1:]), NOISE_TIMES * noise(p256[1:])
         ok = gain >= MIN_PASS1_GAIN and gain > n1 and drop >= MIN_COVERAGE_DROP and drop > n256
         oks.append(ok)
-        peak = r[p256.index(max(p256))]["epoch"]
+        i_peak = p256.index(max(p256))
+        peak = r[i_peak]["epoch"]
         evidence.append(
             f"seed {s}: pass@1 {pct(p1[0], 2)} (epoch 0) → {pct(p1[-1], 2)} (epoch {r[-1]['epoch']}), "
             f"{points(gain)} (noise bound {points(n1)}); pass@256 peak {pct(max(p256), 1)} at epoch "
             f"{peak} → {pct(p256[-1], 1)}, {points(-drop)} (noise bound {points(n256)}): "
-            f"{'yes' if ok else 'no'}."
+            f"{'yes' if ok else 'no'}. From the peak epoch on (not part of the criterion): pass@1 "
+            f"{pct(p1[i_peak], 2)} → {pct(p1[-1], 2)} while pass@256 falls."
         )
     p0, p1_ = TABLE1_CE["1"]
     q0, q1 = TABLE1_CE[K_LARGE]

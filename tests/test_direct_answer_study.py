@@ -1,4 +1,5 @@
-"""The study's command line: a --quick run writes well-formed, seeded results."""
+"""The study's command line: a --quick run writes well-formed, seeded results
+and a summary.json of exactly the documented shape."""
 
 from __future__ import annotations
 
@@ -10,27 +11,25 @@ import pytest
 from benchmarks.direct_answer import aggregate
 from benchmarks.direct_answer.study import main
 
+OBJECTIVES = {"ce", "dco-4", "dco-16", "dco-64", "dco-256", "dco-4096"}
+ROW_KEYS = {"epoch", "train_accuracy", "wrong_confidence", "pass@1", "pass@16", "pass@256", "pass@4096"}
+
 
 @pytest.fixture(scope="module")
 def quick_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     a, b = tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b")
     for out in (a, b):
-        assert main(["--quick", "--seed", "5", "--jobs", "1", "--out", str(out)]) == 0
-    return a, b
-
-
-@pytest.fixture(scope="module")
-def quick_runs(quick_dirs: tuple[Path, Path]) -> tuple[dict, dict]:
-    a, b = (json.loads((d / "results.json").read_text()) for d in quick_dirs)
+        assert main(["--quick", "--seed", "5", "--out", str(out)]) == 0
     return a, b
 
 
 def _strip_times(results: dict) -> dict:
-    """Everything but timings and the command (its --out), which differ between runs."""
+    """Everything but timings, the machine's load and the command (its --out)."""
 
     def walk(x: object) -> object:
         if isinstance(x, dict):
-            return {k: walk(v) for k, v in x.items() if "seconds" not in k and k != "command"}
+            return {k: walk(v) for k, v in x.items()
+                    if "seconds" not in k and k not in ("command", "load_average_at_end")}  # fmt: skip
         if isinstance(x, list):
             return [walk(v) for v in x]
         return x
@@ -38,50 +37,35 @@ def _strip_times(results: dict) -> dict:
     return walk(results)
 
 
-def test_same_seed_same_results(quick_runs: tuple[dict, dict]) -> None:
-    a, b = quick_runs
+def test_same_seed_same_results(quick_dirs: tuple[Path, Path]) -> None:
+    a, b = (json.loads((d / "seed5" / "results.json").read_text()) for d in quick_dirs)
     assert _strip_times(a) == _strip_times(b)
+    assert (quick_dirs[0] / "summary.json").read_text() == (quick_dirs[1] / "summary.json").read_text()
 
 
-def test_results_are_self_describing(quick_runs: tuple[dict, dict]) -> None:
-    r, _ = quick_runs
-    assert r["seed"] == 5 and r["config"]["task"]["seed"] == 5
-    assert r["command"][:3] == ["python", "-m", "benchmarks.direct_answer.study"]
-    assert {"torch", "transformers", "numpy", "python"} <= set(r["versions"])
-    assert r["wall_seconds"]["total"] > 0 and r["cpu_seconds"]["direct"] > 0
-    assert "exact" in r["pass_at_k_method"]["direct"]
-
-
-def test_tables_cover_every_objective_epoch_and_k(quick_runs: tuple[dict, dict]) -> None:
-    r, _ = quick_runs
-    cfg, tables = r["config"], r["tables"]
-    labels = {"CE"} | {f"DCO N={n}" for n in cfg["dco_ns"]}
-    assert set(tables["table1"]) == labels == set(tables["figure1"])
-    epochs = cfg["finetune"]["epochs"]
-    n_test = cfg["task"]["n_test"]
-    for label in labels:
-        rows = tables["table1"][label]
-        assert [row["epoch"] for row in rows] == list(range(epochs + 1))
-        for row in rows:
-            values = list(row["test_pass_at_k"].values())
-            assert all(0.0 <= v <= 1.0 for v in values)
-            assert values == sorted(values)  # pass@k never falls with k
-        for row in tables["figure1"][label]:
-            assert row["n_correct"] + row["n_wrong"] == n_test
-            assert sum(row["hist_correct"]) + sum(row["hist_wrong"]) == n_test
-    # Figure 2a: one row per test N, each naming a trained model.
-    rows = tables["figure2a"]["rows"]
-    assert [row["test_n"] for row in rows] == [2**i for i in range(len(rows))]
-    assert rows[-1]["test_n"] == cfg["max_k"]
-    assert all(row["best_training"] in labels for row in rows)
-    # Sampled cross-check and the chain-of-thought table.
-    assert set(r["direct"]["sampled_check"]) == {"CE", f"DCO N={max(cfg['dco_ns'])}"}
-    cot = tables["table3"]
-    dcoa_label = f"DCOa N={cfg['dcoa']['n']}"
-    assert set(cot) == {"base", "CE", dcoa_label}
-    dcoa = cot[dcoa_label]
-    assert len(dcoa["discarded_per_epoch"]) == cfg["cot_finetune"]["epochs"]
-    assert all(0.0 <= v <= 1.0 for v in dcoa["pass_at_k"].values())
+def test_summary_has_exactly_the_documented_shape(quick_dirs: tuple[Path, Path]) -> None:
+    s = json.loads((quick_dirs[0] / "summary.json").read_text())
+    assert set(s) == {"seeds", "cot"} and set(s["seeds"]) == {"5"} == set(s["cot"])
+    curves = s["seeds"]["5"]
+    assert set(curves) == OBJECTIVES
+    results = json.loads((quick_dirs[0] / "seed5" / "results.json").read_text())
+    epochs = results["config"]["finetune"]["epochs"]
+    for rows in curves.values():
+        assert [r["epoch"] for r in rows] == list(range(epochs + 1))
+        for r in rows:
+            assert set(r) == ROW_KEYS
+            assert isinstance(r["epoch"], int)
+            assert all(0.0 <= r[k] <= 1.0 for k in ROW_KEYS - {"epoch"})
+            assert r["pass@1"] <= r["pass@16"] <= r["pass@256"] <= r["pass@4096"]
+    assert curves["ce"][0] == curves["dco-4096"][0]  # epoch 0: the one untrained model
+    cot = s["cot"]["5"]
+    assert set(cot) == {"ce", "dcoa", "n_problems", "samples"}
+    assert cot["n_problems"] == results["config"]["cot_test"]
+    assert cot["samples"] == results["config"]["cot_eval_samples"]
+    for name in ("ce", "dcoa"):
+        assert set(cot[name]) == {f"pass@{2**i}" for i in range(5)}  # up to the 16 samples
+    # The sampled cross-check of the exact pass@k ran on both ends of N'.
+    assert set(results["direct"]["sampled_check"]) == {"ce", "dco-4096"}
 
 
 def test_bad_arguments_fail_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,10 +79,9 @@ def test_bad_arguments_fail_with_one_line(tmp_path: Path, capsys: pytest.Capture
 
 def test_aggregating_seeds(quick_dirs: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "agg.json"
-    assert aggregate.main([*map(str, quick_dirs), "--out", str(out)]) == 0
+    assert aggregate.main([*(str(d / "seed5") for d in quick_dirs), "--out", str(out)]) == 0
     agg = json.loads(out.read_text())
     assert agg["seeds"] == [5, 5]
-    # Two identical runs: every mean is the common per-seed value.
     for row in agg["figure2a"]["pass_at_n_late_mean"]:
         for cell in row["pass_at_n"].values():
             assert cell["per_seed"][0] == cell["per_seed"][1] == cell["mean"]

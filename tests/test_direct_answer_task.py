@@ -1,50 +1,65 @@
-"""The synthetic multiplication task: exact verifier, seeded splits."""
+"""The synthetic multiplication task: exact verifier, seeded disjoint splits."""
 
 from __future__ import annotations
 
-import itertools
+import pytest
+import torch
 
-from benchmarks.direct_answer.task import Problem, Task, TaskConfig, final_answer, verify
+from benchmarks.direct_answer.task import (
+    FAMILY_SIZE,
+    Problem,
+    Task,
+    TaskConfig,
+    answer_values,
+    encode,
+    target_length,
+    verify,
+)
 
 
-def test_verifier_accepts_only_the_canonical_product() -> None:
-    p = Problem(347, 86)
-    assert verify(p, "29842")
-    for wrong in ("29841", "029842", "2984", "298420", "", "29842=", "+29842"):
+def test_verifier_accepts_only_the_product() -> None:
+    p = Problem(47, 86)
+    assert p.answer == "4042" and verify(p, "4042")
+    for wrong in ("4041", "0404", "404", "40420", ""):
         assert not verify(p, wrong), wrong
+    assert Problem(10, 12).answer == "0120"
 
 
 def test_chain_of_thought_target_is_correct_and_verified_by_its_final_answer() -> None:
-    p = Problem(347, 86)
+    p = Problem(47, 86)
     trace = p.target(cot=True)
-    assert trace == "2082+27760=29842"
-    partials, answer = trace.split("=")
-    assert sum(int(x) for x in partials.split("+")) == p.a * p.b == int(answer)
-    assert verify(p, trace, cot=True)
-    # Only the final answer counts: a wrong trace with the right answer passes,
-    # a right trace with a wrong answer fails.
-    assert verify(p, "1+2=29842", cot=True)
-    assert not verify(p, "2082+27760=29843", cot=True)
-    assert final_answer("1+2=3=4", cot=True) == "4"
-    # One-digit b: one partial product.
-    assert Problem(12, 7).target(cot=True) == "84=84"
+    assert trace == "282376" + "4042" and len(trace) == target_length(True)
+    assert int(trace[:3]) + 10 * int(trace[3:6]) == p.a * p.b
+    # Only the final answer counts: any trace before the right product passes.
+    assert verify(p, "000000" + "4042") and not verify(p, "282376" + "4043")
 
 
-def test_a_seed_fixes_the_splits_and_the_stream() -> None:
-    a, b = Task(TaskConfig(seed=3, n_train=200, n_test=50)), Task(TaskConfig(seed=3, n_train=200, n_test=50))
+def test_a_seed_fixes_the_splits() -> None:
+    a, b = Task(TaskConfig(seed=3)), Task(TaskConfig(seed=3))
     assert a.test == b.test and a.train == b.train
-    assert list(itertools.islice(a.stream(1), 100)) == list(itertools.islice(b.stream(1), 100))
-    c = Task(TaskConfig(seed=4, n_train=200, n_test=50))
+    c = Task(TaskConfig(seed=4))
     assert c.test != a.test and c.train != a.train
-    assert list(itertools.islice(a.stream(1), 100)) != list(itertools.islice(a.stream(2), 100))
 
 
-def test_test_problems_are_unseen_distinct_and_harder() -> None:
-    task = Task(TaskConfig(seed=0, n_train=3000, n_test=300))
-    test = set(task.test)
-    assert len(test) == 300
-    assert not test & set(task.train)
-    assert not test & set(itertools.islice(task.stream(0), 5000))
-    # Test: both operands have two or more digits; training holds easy sizes too.
-    assert all(p.a >= 10 and p.b >= 10 for p in task.test)
-    assert {"1x1", "2x1", "3x1"} <= {p.size for p in task.train}
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_train_and_test_are_disjoint_without_duplicates_from_one_family(seed: int) -> None:
+    task = Task(TaskConfig(seed=seed, n_train=4000, n_test=4000))
+    train, test = set(task.train), set(task.test)
+    assert len(train) == 4000 and len(test) == 4000  # no duplicates
+    assert not train & test
+    for p in (*task.train, *task.test):
+        assert 10 <= p.a <= 99 and 10 <= p.b <= 99
+    # One distribution: both halves cover the operand range alike.
+    mean = lambda ps: sum(p.a * p.b for p in ps) / len(ps)  # noqa: E731
+    assert abs(mean(task.train) - mean(task.test)) < 0.05 * mean(task.test)
+    with pytest.raises(ValueError):
+        Task(TaskConfig(n_train=FAMILY_SIZE, n_test=1))
+
+
+def test_encoding_round_trips_the_answer() -> None:
+    problems = [Problem(47, 86), Problem(10, 10), Problem(99, 99)]
+    x, y = encode(problems, cot=False)
+    assert x.tolist()[0] == [4, 7, 8, 6]
+    assert answer_values(y).tolist() == [4042, 100, 9801]
+    _, yc = encode(problems, cot=True)
+    assert torch.equal(answer_values(yc), answer_values(y))

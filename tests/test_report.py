@@ -15,7 +15,7 @@ from helpers import make_benchmark
 from benchmarks.report import claims
 from benchmarks.report.build import generate
 from benchmarks.report.markdown import pct
-from benchmarks.report.sources import Result
+from benchmarks.report.sources import Result, load
 from prover.cli import main
 
 STORED = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -52,14 +52,14 @@ def test_stored_direct_results_render_every_section(direct_report: Path) -> None
     # The Table 1 analogue shows the stored aggregate's numbers (recomputed
     # from the seeds: the two must agree) with the paper's beside them.
     agg = json.loads((STORED / "direct_answer" / "aggregate.json").read_text())
-    first = agg["table1"]["CE"][0]
+    first = agg["table1"]["ce"][0]
     assert f"| 0 | {pct(first['pass@1']['mean'], 2)} | {pct(first['pass@4']['mean'], 2)} |" in text
     assert "| paper (MATH) | 4.4% → 7.4% |" in text and "65.2% → 44.5%" in text
     for name in ("table1", "confidence", "histograms", "frontier", "cot"):
         png = direct_report / "figures" / f"direct_{name}.png"
         assert png.read_bytes().startswith(b"\x89PNG") and f"(figures/direct_{name}.png)" in text
     # Every stored result is listed with the command that produced it.
-    assert "`python -m benchmarks.direct_answer.study --seed 1 --out benchmarks/results/direct_answer/seed1`" in text
+    assert "`python -m benchmarks.direct_answer.study --seed 1`" in text
     assert "`python -m benchmarks.direct_answer.aggregate benchmarks/results/direct_answer/seed0" in text
     # The four direct-answer claims are measured; theorem proving is not yet.
     for number in (1, 2, 3, 5):
@@ -166,74 +166,92 @@ def test_claim4_both_ways_and_unmatched(tmp_path: Path) -> None:
     assert claims.claim4([]).verdict == claims.NOT_MEASURED
 
 
-# --- the direct-answer claims on synthetic tables, both ways ---
-
-LABELS = {"CE": 1, "DCO N=4": 4, "DCO N=16": 16}
+# --- the direct-answer claims on hand-made summary files, both ways ---
 
 
-def table1(pass1: list[float], pass256: list[float]) -> dict[str, Any]:
-    rows = [{"epoch": e, "test_pass_at_k": {"1": a, "256": b}}
-            for e, (a, b) in enumerate(zip(pass1, pass256, strict=True))]  # fmt: skip
-    return {"table1": {"CE": rows}}
+def summary_file(tmp_path: Path, seeds: dict[str, dict[str, list[dict[str, Any]]]],
+                 cot: dict[str, Any] | None = None, dcoa_n: int | None = 16) -> claims.DirectInput:  # fmt: skip
+    """Write a summary.json of the study's shape and read it back as the
+    report does."""
+    path = tmp_path / "results" / "direct_answer" / "summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"seeds": seeds, "cot": cot or {}}), encoding="utf-8")
+    stored = load(tmp_path / "results")
+    assert stored.direct_summary is not None
+    return claims.DirectInput(stored.direct_summary.data, dcoa_n)
 
 
-def direct(*tables: dict[str, Any]) -> claims.DirectInput:
-    return claims.DirectInput(list(range(len(tables))), list(tables), {"CE": 1, "DCOa N=16": 16})
+def curve(pass1: list[float], pass256: list[float], wrong: list[float] | None = None,
+          pass16: list[float] | None = None, pass4096: list[float] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    n = len(pass1)
+    wrong = wrong or [0.1] * n
+    return [{"epoch": e, "train_accuracy": 0.5, "wrong_confidence": wrong[e], "pass@1": pass1[e],
+             "pass@16": (pass16 or pass256)[e], "pass@256": pass256[e],
+             "pass@4096": (pass4096 or pass256)[e]} for e in range(n)]  # fmt: skip
 
 
-def test_claim1_trend_over_the_epochs() -> None:
-    rising = table1([0.05, 0.04, 0.05, 0.06], [0.6, 0.58, 0.55, 0.5])
-    assert claims.claim1(direct(rising, rising)).verdict == claims.HELD
-    flat = table1([0.05, 0.06, 0.05, 0.05], [0.6, 0.58, 0.55, 0.5])
-    assert claims.claim1(direct(rising, flat)).verdict == claims.NOT_HELD  # not in every seed
-    assert claims.claim1(direct(table1([0.1, 0.2], [0.5, 0.4]))).verdict == claims.NOT_MEASURED
+RISE = [0.0001, 0.02, 0.04, 0.05, 0.055, 0.06]
+FALL = [0.02, 0.6, 0.75, 0.6, 0.45, 0.4]
 
 
-def figure1(wrong_last: float, finals: dict[str, float]) -> dict[str, Any]:
-    def row(epoch: int, mean: float, wrong: float, right: float) -> dict[str, Any]:
-        return {"epoch": epoch, "mean_confidence": mean, "mean_confidence_correct": right,
-                "mean_confidence_wrong": wrong, "n_correct": 10, "n_wrong": 90}  # fmt: skip
-
-    return {
-        "figure1": {lb: [row(0, 0.05, 0.02, 0.4), row(3, finals[lb], wrong_last, 0.4)] for lb in LABELS},
-        "figure2a": {"training_n": LABELS},
-    }
-
-
-def test_claim2_confidence() -> None:
-    good = figure1(0.08, {"CE": 0.10, "DCO N=4": 0.08, "DCO N=16": 0.06})
-    assert claims.claim2(direct(good)).verdict == claims.HELD
-    not_monotone = figure1(0.08, {"CE": 0.10, "DCO N=4": 0.05, "DCO N=16": 0.07})
-    assert claims.claim2(direct(not_monotone)).verdict == claims.NOT_HELD
-    no_climb = figure1(0.01, {"CE": 0.10, "DCO N=4": 0.08, "DCO N=16": 0.06})
-    assert claims.claim2(direct(no_climb)).verdict == claims.NOT_HELD
+def test_claim1_needs_the_paper_sized_effect_in_every_seed(tmp_path: Path) -> None:
+    good = {"ce": curve(RISE, FALL)}
+    assert claims.claim1(summary_file(tmp_path / "a", {"0": good, "1": good})).verdict == claims.HELD
+    # A net loss of pass@1 against epoch 0 (it rose, then fell below the start).
+    loss = {"ce": curve([0.05, 0.08, 0.09, 0.07, 0.05, 0.045], FALL)}
+    c = claims.claim1(summary_file(tmp_path / "b", {"0": good, "1": loss}))
+    assert c.verdict == claims.NOT_HELD and "seed 1" in c.evidence[1]
+    # pass@256 "falls 16 points from its peak" on a curve that jumps 20 points every epoch.
+    noisy = {"ce": curve(RISE, [0.02, 0.5, 0.7, 0.5, 0.7, 0.54])}
+    assert claims.claim1(summary_file(tmp_path / "c", {"0": noisy})).verdict == claims.NOT_HELD
+    # Real but smaller than the paper's effect.
+    small = {"ce": curve([0.0001, 0.004, 0.008, 0.01, 0.012, 0.015], FALL)}
+    assert claims.claim1(summary_file(tmp_path / "d", {"0": small})).verdict == claims.NOT_HELD
+    assert claims.claim1(summary_file(tmp_path / "e", {})).verdict == claims.NOT_MEASURED
 
 
-def figure2a(best_by_test_n: dict[int, str]) -> dict[str, Any]:
-    rows = [{"test_n": n, "pass_at_n_late_mean": {lb: 0.5 + (0.01 if lb == best else 0.0) for lb in LABELS}}
-            for n, best in best_by_test_n.items()]  # fmt: skip
-    return {"figure2a": {"rows": rows, "training_n": LABELS}}
+def test_claim2_confidence(tmp_path: Path) -> None:
+    climb = [0.0001, 0.1, 0.2, 0.3, 0.4, 0.5]
+
+    def seeds(dco4: float, dco16: float, ce: list[float] = climb) -> dict[str, Any]:
+        return {"0": {"ce": curve(RISE, FALL, ce), "dco-4": curve(RISE, FALL, [0.0001] + [dco4] * 5),
+                      "dco-16": curve(RISE, FALL, [0.0001] + [dco16] * 5)}}  # fmt: skip
+
+    assert claims.claim2(summary_file(tmp_path / "a", seeds(0.3, 0.1))).verdict == claims.HELD
+    assert claims.claim2(summary_file(tmp_path / "b", seeds(0.1, 0.3))).verdict == claims.NOT_HELD
+    flat = [0.3, 0.35, 0.4, 0.45, 0.5, 0.5]  # grows, but less than doubles
+    assert claims.claim2(summary_file(tmp_path / "c", seeds(0.3, 0.1, flat))).verdict == claims.NOT_HELD
 
 
-def test_claim3_frontier() -> None:
-    frontier = figure2a({1: "CE", 16: "DCO N=4", 256: "DCO N=16"})
-    assert claims.claim3(direct(frontier, frontier)).verdict == claims.HELD
-    one_best = figure2a({1: "DCO N=4", 16: "DCO N=4", 256: "DCO N=4"})
-    assert claims.claim3(direct(one_best)).verdict == claims.NOT_HELD
-    backwards = figure2a({1: "DCO N=16", 16: "DCO N=4", 256: "CE"})
-    assert claims.claim3(direct(frontier, backwards)).verdict == claims.NOT_HELD
+def test_claim3_frontier_and_margin(tmp_path: Path) -> None:
+    def obj(p1: float, p16: float, p256: float, p4096: float) -> list[dict[str, Any]]:
+        return curve([p1] * 8, [p256] * 8, pass16=[p16] * 8, pass4096=[p4096] * 8)
+
+    frontier = {"ce": obj(0.06, 0.15, 0.30, 0.45), "dco-4": obj(0.05, 0.2, 0.4, 0.6),
+                "dco-16": obj(0.04, 0.3, 0.6, 0.8), "dco-256": obj(0.02, 0.25, 0.8, 0.95),
+                "dco-4096": obj(0.01, 0.2, 0.7, 0.99)}  # fmt: skip
+    assert claims.claim3(summary_file(tmp_path / "a", {"0": frontier, "1": frontier})).verdict == claims.HELD
+    narrow = dict(frontier, **{"dco-256": obj(0.02, 0.25, 0.40, 0.95)})  # beats CE by only 10 points
+    narrow["dco-16"] = obj(0.04, 0.3, 0.35, 0.8)
+    c = claims.claim3(summary_file(tmp_path / "b", {"0": frontier, "1": narrow}))
+    assert c.verdict == claims.NOT_HELD and "+10.00 pt" in c.evidence[1]
+    backwards = dict(frontier, ce=obj(0.06, 0.15, 0.30, 0.999))  # CE best at N = 4096
+    assert claims.claim3(summary_file(tmp_path / "c", {"0": backwards})).verdict == claims.NOT_HELD
 
 
-def table3(ce: dict[str, float], dcoa: dict[str, float]) -> dict[str, Any]:
-    return {"table3": {"CE": {"pass_at_k": ce}, "DCOa N=16": {"pass_at_k": dcoa}}}
+def test_claim5_needs_a_confidence_interval_above_zero_at_k_at_least_n(tmp_path: Path) -> None:
+    def cot(ce: dict[str, float], dcoa: dict[str, float]) -> dict[str, Any]:
+        return {"ce": ce, "dcoa": dcoa, "n_problems": 400, "samples": 256}
 
-
-def test_claim5_chain_of_thought() -> None:
-    better = table3({"1": 0.1, "16": 0.3, "256": 0.6}, {"1": 0.09, "16": 0.35, "256": 0.7})
-    worse = table3({"1": 0.1, "16": 0.3, "256": 0.6}, {"1": 0.2, "16": 0.35, "256": 0.55})
-    assert claims.claim5(direct(better, better)).verdict == claims.HELD
-    assert claims.claim5(direct(better, worse)).verdict == claims.NOT_HELD
-    assert claims.claim5(claims.DirectInput([0], [better], {})).verdict == claims.NOT_MEASURED
+    ce = {"pass@1": 0.2, "pass@16": 0.4, "pass@64": 0.55}
+    better = cot(ce, {"pass@1": 0.1, "pass@16": 0.6, "pass@64": 0.8})  # worse at k = 1 < N': not judged
+    inside = cot(ce, {"pass@1": 0.2, "pass@16": 0.42, "pass@64": 0.58})  # +2-3 points, interval +-7
+    worse = cot(ce, {"pass@1": 0.2, "pass@16": 0.3, "pass@64": 0.4})
+    assert claims.claim5(summary_file(tmp_path / "a", {}, {"0": better, "1": better})).verdict == claims.HELD
+    c = claims.claim5(summary_file(tmp_path / "b", {}, {"0": better, "1": inside}))
+    assert c.verdict == claims.NOT_HELD and "[" in c.evidence[1]
+    assert claims.claim5(summary_file(tmp_path / "c", {}, {"0": worse})).verdict == claims.NOT_HELD
+    assert claims.claim5(summary_file(tmp_path / "d", {}, {"0": better}, None)).verdict == claims.NOT_MEASURED
 
 
 # --- the command line ---

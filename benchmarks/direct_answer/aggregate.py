@@ -45,8 +45,8 @@ def aggregate(results: Sequence[dict]) -> dict[str, Any]:
     tables = [build_tables(r) for r in results]
     first = tables[0]
     labels = list(first["table1"])
-    epochs = [row["epoch"] for row in first["table1"]["CE"]]
-    ks = [k for k in TABLE_KS if k in first["table1"]["CE"][0]["test_pass_at_k"]]
+    epochs = [row["epoch"] for row in first["table1"]["ce"]]
+    ks = [k for k in TABLE_KS if k in first["table1"]["ce"][0]["test_pass_at_k"]]
     test_ns = [row["test_n"] for row in first["figure2a"]["rows"]]
 
     table1 = {

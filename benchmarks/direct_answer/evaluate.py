@@ -1,5 +1,4 @@
-"""Evaluation of a model on the task: pass@k curves and max-confidence
-histograms.
+"""Evaluation of a model on the task: pass@k curves and max-confidence.
 
 Direct answers: the probability ``p`` of the correct answer under the model is
 computed exactly by teacher forcing (it is one sequence), so pass@k of a
@@ -8,42 +7,39 @@ no estimator is needed; the study confirms it against the unbiased estimator
 on real samples. Max confidence is the probability of the greedy completion
 (as in the paper), summarised separately for greedy answers that are right and wrong.
 
-Chain of thought: p(answer) sums over all traces and is not computable, so
-``n`` completions are sampled per problem and pass@k comes from the unbiased
-estimator of benchmarks.passk; max confidence is the frequency of the most
-common final answer among the samples.
+Chain of thought: p(answer) sums over all traces, so ``n`` completions are
+sampled per problem and pass@k comes from the unbiased estimator of
+benchmarks.passk; max confidence is the frequency of the modal final answer.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 import torch
-from transformers import LlamaForCausalLM
 
-from benchmarks.direct_answer.model import completion_logprobs, generate
-from benchmarks.direct_answer.task import Problem, final_answer, verify
+from benchmarks.direct_answer.model import DigitWriter
+from benchmarks.direct_answer.task import answer_values
 from benchmarks.passk import pass_at_k
 from training.confidence import summarize
-
-DIRECT_MAX_NEW = 8  # longest product (6 digits) + EOS, one spare
-COT_MAX_NEW = 36
+from training.factor import log1mexp
 
 
 def ks_up_to(n: int) -> list[int]:
     return [2**i for i in range(int(math.log2(n)) + 1)]
 
 
-def exact_pass_at_k(log_p: torch.Tensor, ks: Sequence[int]) -> dict[str, float]:
-    """Mean over problems of ``1 - (1 - p)^k``, in log space."""
+def exact_per_problem(log_p: torch.Tensor, k: int) -> torch.Tensor:
+    """``1 - (1 - p)^k`` per problem, in log space (float64)."""
     lp = log_p.double().clamp(max=0.0)
-    log_1mp = torch.where(
-        lp > -math.log(2.0), torch.log(-torch.expm1(lp)), torch.log1p(-torch.exp(lp))
-    )
-    return {str(k): float((-torch.expm1(k * log_1mp)).mean()) for k in ks}
+    return -torch.expm1(k * log1mexp(lp))
+
+
+def exact_pass_at_k(log_p: torch.Tensor, ks: Sequence[int]) -> dict[str, float]:
+    """Mean over problems of ``1 - (1 - p)^k``."""
+    return {str(k): float(exact_per_problem(log_p, k).mean()) for k in ks}
 
 
 def confidence_summary(conf: Sequence[float], correct: Sequence[bool]) -> dict:
@@ -57,94 +53,51 @@ def confidence_summary(conf: Sequence[float], correct: Sequence[bool]) -> dict:
     }
 
 
-def _eval_mode(model: LlamaForCausalLM) -> bool:
+@torch.no_grad()
+def evaluate_direct(model: DigitWriter, x: torch.Tensor, y: torch.Tensor, ks: Sequence[int]) -> dict:
+    """Exact pass@k and the greedy answer's confidence, right vs wrong."""
     was_training = model.training
     model.eval()
-    return was_training
-
-
-@torch.no_grad()
-def greedy(
-    model: LlamaForCausalLM, problems: Sequence[Problem], batch: int = 512
-) -> tuple[list[str | None], list[float]]:
-    """Greedy direct answers and their probabilities."""
-    completions: list[str | None] = []
-    conf: list[float] = []
-    for i in range(0, len(problems), batch):
-        prompts = [p.prompt for p in problems[i : i + batch]]
-        texts, lp = generate(model, prompts, max_new=DIRECT_MAX_NEW, greedy=True)
-        completions += texts
-        conf += [math.exp(x) for x in lp]
-    return completions, conf
-
-
-def evaluate_direct(
-    model: LlamaForCausalLM, problems: Sequence[Problem], ks: Sequence[int]
-) -> dict:
-    """Exact pass@k (overall and per operand size), greedy confidence."""
-    was_training = _eval_mode(model)
-    log_p = completion_logprobs(model, problems, cot=False)
-    completions, conf = greedy(model, problems)
+    log_p = model.logp(x, y)
+    tokens, greedy_lp = model.write(x, greedy=True)
     model.train(was_training)
-    correct = [verify(p, c) for p, c in zip(problems, completions, strict=True)]
-    by_size = {}
-    for s in sorted({p.size for p in problems}):
-        idx = torch.tensor([i for i, p in enumerate(problems) if p.size == s])
-        by_size[s] = exact_pass_at_k(log_p[idx], ks)
+    correct = (answer_values(tokens) == answer_values(y)).tolist()
     return {
         "pass_at_k": exact_pass_at_k(log_p, ks),
-        "pass_at_k_by_size": by_size,
         "mean_log_p": float(log_p.mean()),
-        "greedy_confidence": confidence_summary(conf, correct),
+        "greedy_confidence": confidence_summary(greedy_lp.exp().tolist(), correct),
     }
 
 
 @torch.no_grad()
 def sample_answers(
-    model: LlamaForCausalLM,
-    problem: Problem,
-    n: int,
-    *,
-    cot: bool,
-    generator: torch.Generator,
-    batch: int = 2048,
-) -> list[str | None]:
-    """``n`` final answers sampled at temperature 1 (None: cut, no EOS)."""
-    was_training = _eval_mode(model)
-    answers: list[str | None] = []
-    max_new = COT_MAX_NEW if cot else DIRECT_MAX_NEW
-    while len(answers) < n:
-        m = min(batch, n - len(answers))
-        texts, _ = generate(model, [problem.prompt], max_new=max_new, greedy=False, samples=m, generator=generator)
-        answers += [final_answer(t, cot) for t in texts]
+    model: DigitWriter, x: torch.Tensor, n: int, generator: torch.Generator, chunk: int = 65536
+) -> torch.Tensor:
+    """``n`` final answers per problem sampled at temperature 1: (B, n) ints."""
+    was_training = model.training
+    model.eval()
+    rows = x.repeat_interleave(n, dim=0)
+    out = [answer_values(model.write(rows[i : i + chunk], greedy=False, generator=generator)[0])
+           for i in range(0, rows.shape[0], chunk)]  # fmt: skip
     model.train(was_training)
-    return answers
+    return torch.cat(out).reshape(x.shape[0], n)
 
 
 def evaluate_sampled(
-    model: LlamaForCausalLM,
-    problems: Sequence[Problem],
-    n: int,
-    *,
-    cot: bool,
-    seed: int,
+    model: DigitWriter, x: torch.Tensor, y: torch.Tensor, n: int, *, seed: int
 ) -> dict:
     """pass@k for k = 1, 2, 4, ..., n by the unbiased estimator from ``n``
-    samples per problem; max confidence = frequency of the modal answer."""
-    generator = torch.Generator().manual_seed(seed)
-    ks = ks_up_to(n)
-    per_k: dict[int, list[float]] = {k: [] for k in ks}
-    conf, correct = [], []
-    for p in problems:
-        answers = sample_answers(model, p, n, cot=cot, generator=generator)
-        c = sum(a == p.answer for a in answers)
-        for k in ks:
-            per_k[k].append(pass_at_k(n, c, k))
-        top, count = Counter(answers).most_common(1)[0]
-        conf.append(count / n)
-        correct.append(top == p.answer)
+    samples per problem (per-problem values kept for paired intervals); max
+    confidence = frequency of the modal final answer."""
+    answers = sample_answers(model, x, n, torch.Generator().manual_seed(seed))
+    truth = answer_values(y)
+    counts = (answers == truth[:, None]).sum(1).tolist()
+    modal = answers.mode(dim=1).values
+    conf = ((answers == modal[:, None]).sum(1).double() / n).tolist()
+    per_problem = {str(k): [pass_at_k(n, c, k) for c in counts] for k in ks_up_to(n)}
     return {
         "samples_per_problem": n,
-        "pass_at_k": {str(k): float(np.mean(v)) for k, v in per_k.items()},
-        "modal_answer_confidence": confidence_summary(conf, correct),
+        "pass_at_k": {k: float(np.mean(v)) for k, v in per_problem.items()},
+        "pass_at_k_per_problem": per_problem,
+        "modal_answer_confidence": confidence_summary(conf, (modal == truth).tolist()),
     }

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.report import direct, expert, perf, provenance, proving, training
-from benchmarks.report.claims import HELD, NOT_HELD, NOT_MEASURED, Claim, DirectInput, all_claims
+from benchmarks.report.claims import HELD, NOT_HELD, NOT_MEASURED, Claim, all_claims
 from benchmarks.report.markdown import relpath, table
 from benchmarks.report.sources import load
 from search.fsutil import write_text_atomic
@@ -40,7 +40,7 @@ def render(results_dir: Path, out_dir: Path) -> tuple[str, list[Path]]:
     direct_md, direct_figs = direct.section(stored.direct, fig_dir, out_dir)
     proving_md, proving_figs = proving.section(stored.proving, fig_dir, out_dir)
     training_md, training_figs = training.section(stored.training, fig_dir, out_dir)
-    d = direct.direct_input(stored.direct) if stored.direct else DirectInput([], [])
+    d = direct.direct_input(stored.direct_summary, stored.direct)
     claims = all_claims(d, stored.proving)
     counts = Counter(c.verdict for c in claims)
     header = [

@@ -1,34 +1,23 @@
 """Verdicts on the paper's five claims, derived from the stored results by
-explicit criteria (the criteria are printed in the report next to the
-verdicts). One rule throughout: a claim measured over several seeds holds
-only if its criterion holds in every seed (and so in their mean); a
-criterion that fails in any seed gives "did not hold", with the per-seed
-numbers shown. A claim with no results to judge it is "not measured".
+explicit criteria (printed in the report next to the verdicts). One rule
+throughout: a claim measured over several seeds holds only if its criterion
+holds in every seed; a criterion that fails in any seed gives "did not
+hold", with the per-seed numbers shown. A claim with no results to judge it
+is "not measured". The direct-answer claims read the study's summary.json
+(benchmarks.direct_answer.summary).
 
-1. CE: pass@1 rises over the epochs while pass@N for large N falls
-   (Table 1). Least-squares slope over the fine-tuning epochs 1..E of CE's
-   test pass@1 and pass@256: held if pass@1's slope > 0 and pass@256's < 0.
-2. CE makes the max confidence climb, mostly on wrong answers; DCO keeps it
-   low, lower for larger N (Figure 1). On the test problems, with the
-   confidence of the greedy answer: (a) CE's mean confidence on wrong answers
-   is higher at the last epoch than at epoch 0; (b) the climb is mostly on
-   wrong answers: CE's summed confidence over wrong answers grows more, from
-   epoch 0 to the last, than over right answers; (c) at the last epoch every
-   DCO N has a lower mean confidence (all answers) than CE; (d) that mean is
-   non-increasing in the training N (CE = 1).
-3. A best training N' per test N, growing with N: a frontier (Figure 2a).
-   With pass@N averaged over the second half of the epochs, the best training
-   N' is non-decreasing in the test N and not the same for every test N.
-4. DCOstep models with several N' plus their ensemble beat CE at equal
-   compute (Table 2). An evaluation with an ensemble (including some N' > 1)
-   and a CE (N' = 1) run with the same total passes on the same theorems: held
-   if the ensemble proves more theorems, in every such pair.
-5. DCOa helps with chain of thought (Table 3): DCOa's pass@k is above CE's
-   both at k = DCOa's training N and at the largest k evaluated.
+No criterion can call a net loss or an effect inside the noise a success:
+changes are measured against fixed points (the untrained model at epoch 0,
+the peak of a curve), must reach the size of the paper's effect, and must
+exceed twice the curve's own epoch-to-epoch noise; comparisons between
+objectives use late-epoch means; claim 5 needs a 95% confidence interval
+that excludes zero.
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -41,6 +30,14 @@ from benchmarks.report.sources import Result
 
 HELD, NOT_HELD, NOT_MEASURED = "held", "did not hold", "not measured"
 K_LARGE = "256"  # the paper's large N in Table 1
+# The sizes of the paper's effects the criteria ask for (Table 1: pass@1
+# +3.0 pt, pass@256 -20.7 pt; Table 1 vs DCO's gain at large N).
+MIN_PASS1_GAIN = 0.02
+MIN_COVERAGE_DROP = 0.15
+MIN_DCO_MARGIN = 0.15
+NOISE_TIMES = 2.0  # a change must exceed this many epoch-to-epoch standard deviations
+LATE_FRACTION = 0.25  # late epochs: the last quarter of the fine-tuning epochs
+Z95 = 1.96
 
 
 @dataclass(frozen=True)
@@ -54,12 +51,15 @@ class Claim:
 
 @dataclass(frozen=True)
 class DirectInput:
-    """Per seed: the study's tables (benchmarks.direct_answer.tables.build_tables)
-    and the training N of each chain-of-thought run by label."""
+    """The study's summary.json (seeds -> objective -> per-epoch rows, and the
+    chain-of-thought comparison) and DCOa's training N' (None: unknown)."""
 
-    seeds: list[int]
-    tables: list[dict[str, Any]]
-    cot_n: dict[str, int] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    dcoa_n: int | None = None
+
+    @property
+    def seeds(self) -> list[str]:
+        return list(self.summary.get("seeds", {}))
 
 
 STATEMENTS = {
@@ -73,20 +73,23 @@ STATEMENTS = {
 }  # fmt: skip
 
 CRITERIA = {
-    1: "Least-squares slope over the fine-tuning epochs 1..E of CE's test pass@1 and pass@256: "
-       "held if pass@1's slope is positive and pass@256's negative, in every seed.",
-    2: "Greedy-answer confidence on the test problems, in every seed: (a) CE's mean confidence on "
-       "wrong answers is higher at the last epoch than at epoch 0; (b) CE's summed confidence "
-       "over wrong answers grows more than over right answers (epoch 0 → last); (c) at the last "
-       "epoch every DCO N has a lower mean confidence than CE; (d) that mean is non-increasing "
-       "in the training N (CE = 1).",
-    3: "pass@N averaged over the second half of the epochs: the best training N′ is "
-       "non-decreasing in the test N and not the same for every test N, in every seed.",
+    1: f"In every seed, CE's test pass@1 at the last epoch is at least {100 * MIN_PASS1_GAIN:g} pt above "
+       f"epoch 0 (the untrained model) and pass@256 at the last epoch is at least "
+       f"{100 * MIN_COVERAGE_DROP:g} pt below its peak over the epochs; each change also exceeds "
+       f"{NOISE_TIMES:g} standard deviations of the curve's epoch-to-epoch changes.",
+    2: "In every seed: (a) CE's mean confidence on wrong greedy test answers at the last epoch is at "
+       "least twice that at epoch 0; (b) averaged over the late epochs (last quarter), that "
+       "confidence falls strictly with the training N′ (CE = 1 > 4 > 16 > ...).",
+    3: f"Pass@N averaged over the late epochs (last quarter), in every seed: DCO N′=256 beats CE at "
+       f"pass@256 by at least {100 * MIN_DCO_MARGIN:g} pt; the best training N′ is non-decreasing "
+       "over test N = 1, 16, 256, 4096, is CE or N′=4 at N = 1 and at least 256 at N = 4096.",
     4: "An evaluation with an ensemble containing some N′ > 1 and a CE (N′ = 1) run with the same "
        "total passes on the same theorems: held if the ensemble proves more theorems, in every "
        "such pair.",
-    5: "DCOa's pass@k above CE's at k = DCOa's training N and at the largest k evaluated, in every "
-       "seed.",
+    5: "In every seed, at every evaluated k with DCOa's training N′ <= k <= n/4 (n samples per "
+       "problem): DCOa's pass@k minus CE's has a "
+       "95% confidence interval above zero (normal approximation, each pass@k's variance bounded "
+       "by p(1-p)/problems).",
 }  # fmt: skip
 
 
@@ -94,140 +97,110 @@ def _claim(number: int, verdict: str, evidence: list[str]) -> Claim:
     return Claim(number, STATEMENTS[number], CRITERIA[number], verdict, evidence)
 
 
-def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    den = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+def noise(values: Sequence[float]) -> float:
+    """Standard deviation of a curve's epoch-to-epoch changes (0 for < 3 points)."""
+    steps = [b - a for a, b in pairwise(values)]
+    return statistics.stdev(steps) if len(steps) >= 2 else 0.0
 
 
-def _mean(xs: Sequence[float]) -> float:
-    return sum(xs) / len(xs)
+def late_mean(rows: Sequence[dict[str, Any]], key: str) -> float:
+    """Mean of ``key`` over the last quarter of the fine-tuning epochs (>= 1)."""
+    tuned = [r for r in rows if r["epoch"] >= 1] or list(rows)
+    tail = tuned[-max(1, math.ceil(LATE_FRACTION * len(tuned))) :]
+    return sum(r[key] for r in tail) / len(tail)
 
 
-def _seeds(d: DirectInput, values: Sequence[float], fmt: Any = points) -> str:
-    return ", ".join(f"seed {s}: {fmt(v)}" for s, v in zip(d.seeds, values, strict=True))
+def _n_prime(objective: str) -> int:
+    return 1 if objective == "ce" else int(objective.rsplit("-", 1)[1])
+
+
+def _ce_rows(d: DirectInput) -> list[list[dict[str, Any]]] | None:
+    rows = [d.summary["seeds"][s].get("ce", []) for s in d.seeds]
+    if not rows or any(len(r) < 3 or f"pass@{K_LARGE}" not in r[0] for r in rows):
+        return None
+    return rows
 
 
 def claim1(d: DirectInput) -> Claim:
-    rows = [[r for r in t["table1"]["CE"] if r["epoch"] >= 1] for t in d.tables]
-    if not rows or any(len(r) < 2 or K_LARGE not in r[0]["test_pass_at_k"] for r in rows):
-        return _claim(1, NOT_MEASURED, ["needs CE runs of >= 2 epochs with pass@256"])
-    slopes: dict[str, list[float]] = {"1": [], K_LARGE: []}
-    for seed_rows in rows:
-        epochs = [r["epoch"] for r in seed_rows]
-        for k, ss in slopes.items():
-            ss.append(slope(epochs, [r["test_pass_at_k"][k] for r in seed_rows]))
-    held = all(a > 0 for a in slopes["1"]) and all(b < 0 for b in slopes[K_LARGE])
-    evidence = []
-    base = [[r for r in t["table1"]["CE"] if r["epoch"] == 0] for t in d.tables]
-    for k, ss in slopes.items():
-        first = _mean([r[0]["test_pass_at_k"][k] for r in rows])
-        last = _mean([r[-1]["test_pass_at_k"][k] for r in rows])
-        p0, p1 = TABLE1_CE[k]
+    rows = _ce_rows(d)
+    if rows is None:
+        return _claim(1, NOT_MEASURED, ["needs CE curves of >= 2 epochs with pass@256"])
+    oks, evidence = [], []
+    for s, r in zip(d.seeds, rows, strict=True):
+        p1 = [x["pass@1"] for x in r]
+        p256 = [x[f"pass@{K_LARGE}"] for x in r]
+        gain, drop = p1[-1] - p1[0], max(p256) - p256[-1]
+        n1, n256 = NOISE_TIMES * noise(p1[1:]), NOISE_TIMES * noise(p256[1:])
+        ok = gain >= MIN_PASS1_GAIN and gain > n1 and drop >= MIN_COVERAGE_DROP and drop > n256
+        oks.append(ok)
+        i_peak = p256.index(max(p256))
+        peak = r[i_peak]["epoch"]
         evidence.append(
-            f"pass@{k} (mean over seeds): {pct(first, 2)} at epoch {rows[0][0]['epoch']} → "
-            f"{pct(last, 2)} at epoch {rows[0][-1]['epoch']}; slope {points(_mean(ss), 3)}/epoch "
-            f"({_seeds(d, ss, lambda v: points(v, 3))}); change over the epochs "
-            f"{points(last - first)} (paper: {pct(p0)} → {pct(p1)}, {points(p1 - p0, 1)})."
+            f"seed {s}: pass@1 {pct(p1[0], 2)} (epoch 0) → {pct(p1[-1], 2)} (epoch {r[-1]['epoch']}), "
+            f"{points(gain)} (noise bound {points(n1)}); pass@256 peak {pct(max(p256), 1)} at epoch "
+            f"{peak} → {pct(p256[-1], 1)}, {points(-drop)} (noise bound {points(n256)}): "
+            f"{'yes' if ok else 'no'}. From the peak epoch on (not part of the criterion): pass@1 "
+            f"{pct(p1[i_peak], 2)} → {pct(p1[-1], 2)} while pass@256 falls."
         )
-        if all(base):
-            start = _mean([b[0]["test_pass_at_k"][k] for b in base])
-            evidence.append(f"pass@{k} of the base model (epoch 0, before fine-tuning): "
-                            f"{pct(start, 2)}; the last epoch is {points(last - start)} from it.")  # fmt: skip
-    return _claim(1, HELD if held else NOT_HELD, evidence)
-
-
-def _confidence(t: dict[str, Any]) -> dict[str, Any]:
-    f1, n_of = t["figure1"], t["figure2a"]["training_n"]
-
-    def mass(row: dict[str, Any], kind: str) -> float:
-        mean = row[f"mean_confidence_{kind}"]
-        return 0.0 if mean is None else mean * row[f"n_{kind}"]
-
-    ce = f1["CE"]
-    first, last = ce[0], ce[-1]
-    final = sorted(((n_of[label], rows[-1]["mean_confidence"]) for label, rows in f1.items()))
-    return {
-        "wrong_first": first["mean_confidence_wrong"], "wrong_last": last["mean_confidence_wrong"],
-        "d_mass_wrong": mass(last, "wrong") - mass(first, "wrong"),
-        "d_mass_correct": mass(last, "correct") - mass(first, "correct"),
-        "final": final,
-    }  # fmt: skip
+    p0, p1_ = TABLE1_CE["1"]
+    q0, q1 = TABLE1_CE[K_LARGE]
+    evidence.append(f"paper (MATH): pass@1 {pct(p0)} → {pct(p1_)} ({points(p1_ - p0, 1)}), "
+                    f"pass@256 {pct(q0)} → {pct(q1)} ({points(q1 - q0, 1)}).")  # fmt: skip
+    return _claim(1, HELD if all(oks) else NOT_HELD, evidence)
 
 
 def claim2(d: DirectInput) -> Claim:
-    if not d.tables:
+    rows = _ce_rows(d)
+    if rows is None:
         return _claim(2, NOT_MEASURED, ["no direct-answer study results"])
-    c = [_confidence(t) for t in d.tables]
-    checks = {
-        "a": [x["wrong_last"] is not None and x["wrong_first"] is not None
-              and x["wrong_last"] > x["wrong_first"] for x in c],
-        "b": [x["d_mass_wrong"] > x["d_mass_correct"] for x in c],
-        "c": [all(m < x["final"][0][1] for _, m in x["final"][1:]) for x in c],
-        "d": [all(a[1] >= b[1] for a, b in pairwise(x["final"])) for x in c],
-    }  # fmt: skip
-    held = all(all(v) for v in checks.values())
-
-    def ok(key: str) -> str:
-        vs = checks[key]
-        return "yes" if all(vs) else ("no" if not any(vs) else "not in every seed")
-
-    finals = {n: _mean([dict(x["final"])[n] for x in c]) for n, _ in c[0]["final"]}
-    wrong = [(x["wrong_first"] or 0.0, x["wrong_last"] or 0.0) for x in c]
-    evidence = [
-        "(a) CE's mean confidence on wrong answers, epoch 0 → last: "
-        + ", ".join(f"seed {s}: {pct(a, 2)} → {pct(b, 2)}" for s, (a, b) in zip(d.seeds, wrong, strict=True))
-        + f": {ok('a')}.",
-        "(b) change of CE's summed confidence (sum of probabilities over the test problems), "
-        "wrong vs right answers: "
-        + ", ".join(f"seed {s}: {x['d_mass_wrong']:+.2f} vs {x['d_mass_correct']:+.2f}"
-                    for s, x in zip(d.seeds, c, strict=True)) + f": {ok('b')}.",
-        "(c, d) mean confidence at the last epoch by training N (mean over seeds): "
-        + ", ".join(f"N={n}: {pct(m, 2)}" for n, m in finals.items())
-        + f"; below CE: {ok('c')}; non-increasing in N: {ok('d')}.",
-    ]  # fmt: skip
-    return _claim(2, HELD if held else NOT_HELD, evidence)
+    oks, evidence = [], []
+    for s in d.seeds:
+        curves = d.summary["seeds"][s]
+        ce = curves["ce"]
+        first, last = ce[0]["wrong_confidence"], ce[-1]["wrong_confidence"]
+        climb = first > 0 and last >= 2 * first
+        late = sorted((_n_prime(o), late_mean(rs, "wrong_confidence")) for o, rs in curves.items())
+        falling = len(late) > 1 and all(a[1] > b[1] for a, b in pairwise(late))
+        oks.append(climb and falling)
+        ratio = f"×{last / first:.1f}" if first > 0 else "from 0"
+        evidence.append(
+            f"seed {s}: (a) CE's wrong-answer confidence {pct(first, 2)} → {pct(last, 1)} ({ratio}): "
+            f"{'yes' if climb else 'no'}; (b) late-epoch wrong-answer confidence by N′: "
+            + ", ".join(f"{n}: {pct(c, 1)}" for n, c in late)
+            + f": {'falls with N′' if falling else 'not falling with N′'}."
+        )
+    return _claim(2, HELD if all(oks) else NOT_HELD, evidence)
 
 
-def _frontier(rows: list[dict[str, Any]], n_of: dict[str, int]) -> list[tuple[int, int, float]]:
-    """(test N, best training N', its margin over CE) per test N."""
-    out = []
-    for row in rows:
-        by = row["pass_at_n_late_mean"]
-        best = max(by, key=lambda lb: (by[lb], -n_of[lb]))
-        out.append((row["test_n"], n_of[best], by[best] - by["CE"]))
-    return out
-
-
-def _is_frontier(f: list[tuple[int, int, float]]) -> bool:
-    best = [b for _, b, _ in f]
-    return all(a <= b for a, b in pairwise(best)) and len(set(best)) > 1
+def _best_n(curves: dict[str, list[dict[str, Any]]], k: str) -> tuple[int, float]:
+    by = {_n_prime(o): late_mean(rs, f"pass@{k}") for o, rs in curves.items() if f"pass@{k}" in rs[0]}
+    best = max(by, key=lambda n: (by[n], -n))
+    return best, by[best]
 
 
 def claim3(d: DirectInput) -> Claim:
-    if not d.tables:
-        return _claim(3, NOT_MEASURED, ["no direct-answer study results"])
-    n_of = d.tables[0]["figure2a"]["training_n"]
-    per_seed = [_frontier(t["figure2a"]["rows"], n_of) for t in d.tables]
-    mean_rows = []
-    for j, row in enumerate(d.tables[0]["figure2a"]["rows"]):
-        mean_rows.append({"test_n": row["test_n"], "pass_at_n_late_mean": {
-            lb: _mean([t["figure2a"]["rows"][j]["pass_at_n_late_mean"][lb] for t in d.tables])
-            for lb in row["pass_at_n_late_mean"]}})  # fmt: skip
-    mean = _frontier(mean_rows, n_of)
-    held = _is_frontier(mean) and all(_is_frontier(f) for f in per_seed)
-
-    def seq(f: list[tuple[int, int, float]]) -> str:
-        return ", ".join(f"{n}→{b}" for n, b, _ in f)
-
-    evidence = [f"best training N′ per test N (test N→N′), mean over seeds: {seq(mean)}: "
-                f"{'a frontier' if _is_frontier(mean) else 'no frontier'}."]  # fmt: skip
-    evidence += [f"seed {s}: {seq(f)}: {'a frontier' if _is_frontier(f) else 'no frontier'}."
-                 for s, f in zip(d.seeds, per_seed, strict=True)]  # fmt: skip
-    margins = [m for _, _, m in mean]
-    evidence.append(f"margin of the best N′ over CE (mean over seeds): at most "
-                    f"{points(max(margins))}, at test N={mean[-1][0]}: {points(mean[-1][2])}.")  # fmt: skip
-    return _claim(3, HELD if held else NOT_HELD, evidence)
+    rows = _ce_rows(d)
+    ks = ("1", "16", "256", "4096")
+    if rows is None or any({"dco-256"} - set(d.summary["seeds"][s]) for s in d.seeds):
+        return _claim(3, NOT_MEASURED, ["needs CE and DCO N′=256 curves"])
+    oks, evidence = [], []
+    for s in d.seeds:
+        curves = d.summary["seeds"][s]
+        if any(f"pass@{k}" not in curves["ce"][0] for k in ks):
+            return _claim(3, NOT_MEASURED, [f"seed {s}: pass@k missing for some k in {ks}"])
+        ce, dco = late_mean(curves["ce"], "pass@256"), late_mean(curves["dco-256"], "pass@256")
+        best = [_best_n(curves, k) for k in ks]
+        order = [b for b, _ in best]
+        frontier = all(a <= b for a, b in pairwise(order)) and order[0] <= 4 and order[-1] >= 256
+        margin = dco - ce >= MIN_DCO_MARGIN
+        oks.append(frontier and margin)
+        evidence.append(
+            f"seed {s}: pass@256 DCO N′=256 {pct(dco, 1)} vs CE {pct(ce, 1)} ({points(dco - ce)}): "
+            f"{'yes' if margin else 'no'}; best N′ per test N: "
+            + ", ".join(f"{k}→{b} ({pct(v, 1)})" for k, (b, v) in zip(ks, best, strict=True))
+            + f": {'a frontier' if frontier else 'no frontier'}."
+        )
+    return _claim(3, HELD if all(oks) else NOT_HELD, evidence)
 
 
 def claim4(evaluations: Sequence[Result]) -> Claim:
@@ -255,20 +228,31 @@ def claim4(evaluations: Sequence[Result]) -> Claim:
 
 
 def claim5(d: DirectInput) -> Claim:
-    label = next((lb for lb in d.cot_n if lb.startswith("DCOa")), None)
-    if not d.tables or label is None:
+    cot = d.summary.get("cot", {})
+    if not cot or d.dcoa_n is None:
         return _claim(5, NOT_MEASURED, ["no chain-of-thought DCOa run"])
-    n = str(d.cot_n[label])
-    wins, evidence = [], []
-    for s, t in zip(d.seeds, d.tables, strict=True):
-        ce, dcoa = t["table3"]["CE"]["pass_at_k"], t["table3"][label]["pass_at_k"]
-        kmax = max(ce, key=int)
-        ks = [k for k in dict.fromkeys((n, kmax)) if k in ce and k in dcoa]
-        wins.append(len(ks) == len({n, kmax}) and all(dcoa[k] > ce[k] for k in ks))
-        evidence.append(f"seed {s}: " + ", ".join(
-            f"pass@{k} {label} {pct(dcoa[k])} vs CE {pct(ce[k])} ({points(dcoa[k] - ce[k], 1)})"
-            for k in ks))  # fmt: skip
-    return _claim(5, HELD if all(wins) else NOT_HELD, evidence)
+    oks, evidence = [], []
+    for s, c in cot.items():
+        n = c["n_problems"]
+        # Judged where pass@k is well resolved: n >= 4k samples per problem.
+        ks = sorted((k for k in c["dcoa"] if k in c["ce"]
+                     and d.dcoa_n <= int(k.removeprefix("pass@")) <= c["samples"] // 4),
+                    key=lambda k: int(k.removeprefix("pass@")))  # fmt: skip
+        if not ks:
+            oks.append(False)
+            evidence.append(f"seed {s}: no k with N′={d.dcoa_n} <= k <= samples/4 evaluated.")
+            continue
+        parts, ok = [], True
+        for k in ks:
+            a, b = c["dcoa"][k], c["ce"][k]
+            half = Z95 * math.sqrt((a * (1 - a) + b * (1 - b)) / n)
+            ok = ok and a - b - half > 0
+            parts.append(f"{k} DCOa {pct(a, 1)} vs CE {pct(b, 1)}: {points(a - b, 1)} "
+                         f"[{points(a - b - half, 1)}, {points(a - b + half, 1)}]")  # fmt: skip
+        oks.append(ok)
+        evidence.append(f"seed {s} ({n} problems, {c['samples']} samples each, DCOa N′={d.dcoa_n}): "
+                        + "; ".join(parts) + f": {'yes' if ok else 'no'}.")  # fmt: skip
+    return _claim(5, HELD if all(oks) else NOT_HELD, evidence)
 
 
 def all_claims(direct: DirectInput, evaluations: Sequence[Result]) -> list[Claim]:

@@ -5,6 +5,7 @@ with the paper's numbers beside where it gives them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +16,25 @@ from benchmarks.report.claims import DirectInput
 from benchmarks.report.markdown import DASH, not_yet_run, pct, points, table
 from benchmarks.report.paper import PAPER, TABLE1_CE
 from benchmarks.report.sources import Result
+from lean_env.errors import UserError
 
-STUDY_COMMAND = "`python -m benchmarks.direct_answer.study --seed S --out benchmarks/results/direct_answer/seedS`"
+STUDY_COMMAND = "`python -m benchmarks.direct_answer.study --seed S`"
 
 
-def direct_input(results: list[Result]) -> DirectInput:
-    data = [r.data for r in results]
-    cot_n: dict[str, int] = {}
-    for d in data:
-        for label, run in d["cot"]["runs"].items():
-            cot_n[label] = int(run["loss"]["n"])
-    return DirectInput([d["seed"] for d in data], [build_tables(d) for d in data], cot_n)
+def direct_input(summary: Result | None, results: list[Result]) -> DirectInput:
+    """The claims' input: summary.json and DCOa's N' (from the runs' config)."""
+    if summary is None:
+        return DirectInput()
+    ns = {int(r.data["config"]["dcoa"]["n"]) for r in results}
+    if len(ns) > 1:
+        raise UserError(f"the stored runs trained DCOa with different N': {sorted(ns)}")
+    return DirectInput(summary.data, ns.pop() if ns else None)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    seeds: list[int]
+    tables: list[dict[str, Any]]
 
 
 def _m(cell: dict[str, Any] | None) -> float | None:
@@ -33,10 +42,12 @@ def _m(cell: dict[str, Any] | None) -> float | None:
 
 
 def _table1(agg: dict[str, Any]) -> str:
-    ce = agg["table1"]["CE"]
+    ce = agg["table1"]["ce"]
     ks = [k.removeprefix("pass@") for k in ce[0] if k.startswith("pass@")]
+    # Every 5th epoch and the last (every epoch is in summary.json and the figure).
+    shown = [r for r in ce if r["epoch"] % 5 == 0 or r is ce[-1]]
     rows = [[str(r["epoch"]), *(pct(_m(r[f"pass@{k}"]), 2) for k in ks),
-             pct(_m(r["train_greedy_accuracy"]), 1)] for r in ce]  # fmt: skip
+             pct(_m(r["train_greedy_accuracy"]), 1)] for r in shown]  # fmt: skip
     paper = [["paper (MATH)", *(f"{pct(TABLE1_CE[k][0])} → {pct(TABLE1_CE[k][1])}" if k in TABLE1_CE
                                 else DASH for k in ks), DASH]]  # fmt: skip
     return table(["CE epoch", *(f"pass@{k}" for k in ks), "train greedy accuracy"], rows + paper,
@@ -50,12 +61,12 @@ def _final_epoch(agg: dict[str, Any]) -> str:
         rows.append([label, *(f"{pct(_m(last[f'pass@{k}']), 2)} ({points(_m(last[f'pass@{k}']) - _m(first[f'pass@{k}']), 1)})"
                               for k in ("1", "16", "256", "4096") if f"pass@{k}" in last),
                      pct(_m(last["train_greedy_accuracy"]), 1)])  # fmt: skip
-    ks = [k for k in ("1", "16", "256", "4096") if f"pass@{k}" in agg["table1"]["CE"][0]]
+    ks = [k for k in ("1", "16", "256", "4096") if f"pass@{k}" in agg["table1"]["ce"][0]]
     return table(["objective", *(f"pass@{k} (vs epoch 0)" for k in ks), "train greedy accuracy"],
                  rows, right=range(1, len(ks) + 2))  # fmt: skip
 
 
-def _confidence(d: DirectInput) -> tuple[str, dict[str, tuple[list[int], list[int]]]]:
+def _confidence(d: _Tables) -> tuple[str, dict[str, tuple[list[int], list[int]]]]:
     labels = list(d.tables[0]["figure1"])
     rows, hists = [], {}
     for label in labels:
@@ -86,14 +97,14 @@ def _frontier(agg: dict[str, Any]) -> str:
     labels = list(rows_late[0]["pass_at_n"])
     rows = []
     for r in rows_late:
-        ce = _m(r["pass_at_n"]["CE"])
+        ce = _m(r["pass_at_n"]["ce"])
         cells = [pct(ce, 2)] + [points(_m(r["pass_at_n"][lb]) - ce) for lb in labels[1:]]
         rows.append([str(r["test_n"]), *cells, f"{r['best_training']} (N′={r['best_training_n']})"])
     return table(["test N", "CE pass@N", *(f"{lb} − CE" for lb in labels[1:]), "best training"],
                  rows, right=range(len(labels) + 1))  # fmt: skip
 
 
-def _cot(agg: dict[str, Any], d: DirectInput) -> str:
+def _cot(agg: dict[str, Any], d: _Tables) -> str:
     t3 = agg["table3"]
     labels = list(t3)
     ks = list(t3[labels[0]])
@@ -117,7 +128,7 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
     data = [r.data for r in results]
     check_alike(data)
     agg = aggregate(data)
-    d = direct_input(results)
+    d = _Tables([x["seed"] for x in data], [build_tables(x) for x in data])
     c = data[0]["config"]
     rel = lambda p: p.relative_to(base).as_posix()  # noqa: E731
     figs = {name: fig_dir / f"direct_{name}.png" for name in
@@ -130,15 +141,31 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
     figures.passk_curves([(lb, {k: v["mean"] for k, v in row.items()}) for lb, row in agg["table3"].items()],
                          "Chain of thought: test pass@k after fine-tuning (mean over seeds)", figs["cot"])  # fmt: skip
     m = c["model"]
+    losses = [r["loss"] for part in ("direct", "cot") for r in data[0][part]["runs"].values()]
+    eps = {loss["name"]: loss["epsilon"] for loss in losses}
+    checks = "; ".join(
+        f"{name} " + ", ".join(f"seed {x['seed']}: {100 * x['direct']['sampled_check'][name]['max_abs_difference']:.2f} pt"
+                               for x in data)
+        for name in data[0]["direct"]["sampled_check"]
+    )  # fmt: skip
+    walls = ", ".join(f"seed {x['seed']}: {x['wall_seconds']['total'] / 60:.1f} min" for x in data)
     lines += [
         f"**Task.** {data[0]['task_design']}",
         "",
-        f"**Setup.** Seeds {', '.join(map(str, d.seeds))}; a {m['layers']}-layer, {m['hidden']}-wide "
-        f"LM pre-trained for {c['pretrain']['steps']} steps, then fine-tuned for "
-        f"{c['finetune']['epochs']} epochs on {c['task']['n_train']} training problems with CE and "
-        f"with DCO for N ∈ {{{', '.join(map(str, c['dco_ns']))}}}; {c['task']['n_test']} test "
-        f"problems. pass@k: {data[0]['pass_at_k_method']['direct']}. Numbers are means over the "
-        "seeds (per-seed values in the Claims section).",
+        f"**Setup.** Seeds {', '.join(map(str, d.seeds))}; a digit-writing MLP language model "
+        f"({m['hidden']} hidden units, {m['embed']}-dim embeddings) trained from scratch (epoch 0 = "
+        f"the untrained model) for {c['finetune']['epochs']} epochs on {c['task']['n_train']} training "
+        f"problems, AdamW (rate {c['finetune']['lr']:g} after a {c['finetune']['warmup_steps']}-step "
+        f"linear warm-up, weight decay {c['finetune']['weight_decay']:g}, batch {c['finetune']['batch']}), "
+        f"with CE and with DCO for N′ ∈ {{{', '.join(map(str, c['dco_ns']))}}} (refill: candidates "
+        f"with F < {eps['dco']:g} are replaced); {c['task']['n_test']} test problems. pass@k: "
+        f"{data[0]['pass_at_k_method']['direct']}. Numbers are means over the seeds (per-seed values "
+        f"in the Claims section). Wall time per seed (whole study, one torch thread, machine shared "
+        f"and loaded): {walls}.",
+        "",
+        f"Cross-check of the exact pass@k against the unbiased estimator on real samples "
+        f"({c['check_samples']} per problem, {c['check_problems']} test problems, final models): largest "
+        f"difference over k ≤ {c['check_samples']}: {checks}.",
         "",
         "### Table 1 analogue: CE over the epochs",
         "",
@@ -162,19 +189,20 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
         "",
         f"![confidence histograms]({rel(figs['histograms'])})",
         "",
-        "### Figure 2a analogue: pass@N per training N′ (mean over the second half of the epochs)",
+        "### Figure 2a analogue: pass@N per training N′ (mean over the last quarter of the epochs)",
         "",
         _frontier(agg),
         "",
         f"![frontier]({rel(figs['frontier'])})",
         "",
-        f"### Table 3 analogue: chain of thought, DCOa vs CE ({c['cot_finetune']['epochs']} epochs, "
-        f"{c['cot_task']['n_test']} test problems, {c['cot_eval_samples']} samples each)",
+        f"### Table 3 analogue: chain of thought, DCOa vs CE ({c['cot_finetune']['epochs']} epochs on "
+        f"{c['cot_train']} training problems, {c['cot_test']} test problems, {c['cot_eval_samples']} "
+        "samples each)",
         "",
         f"pass@k: {data[0]['pass_at_k_method']['cot']}. DCOa estimates p̂ from "
         f"{c['dcoa']['samples']} sampled completions per problem, verified, and weights CE by "
-        f"F(N={c['dcoa']['n']}, p̂); the paper gives no Table 3 numbers in this project's notes, so "
-        "none are quoted.",
+        f"F(N′={c['dcoa']['n']:g}, p̂), dropping examples with F < {eps['dcoa']:g}; the paper "
+        "gives no Table 3 numbers in this project's notes, so none are quoted.",
         "",
         _cot(agg, d),
         "",

@@ -70,11 +70,11 @@ def direct_table1(table1: dict[str, list[dict[str, Any]]], path: Path) -> None:
     """CE's pass@k over the epochs (Table 1), DCO at the largest N dashed."""
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    contrast = [lb for lb in table1 if lb != "CE"][-1:]
-    for label in ["CE", *contrast]:
+    contrast = [lb for lb in table1 if lb != "ce"][-1:]
+    for label in ["ce", *contrast]:
         rows = table1[label]
         epochs = [r["epoch"] for r in rows]
-        style = "-" if label == "CE" else "--"
+        style = "-" if label == "ce" else "--"
         axes[0].plot(epochs, [_mean(r["pass@1"]) for r in rows], style, marker="o", markersize=3,
                      label=label)  # fmt: skip
         for k in ("256", "4096"):
@@ -138,7 +138,7 @@ def direct_frontier(rows: list[dict[str, Any]], path: Path) -> None:
     ns = [r["test_n"] for r in rows]
     for label in labels:
         ys = [_mean(r["pass_at_n"][label]) for r in rows]
-        ce = [_mean(r["pass_at_n"]["CE"]) for r in rows]
+        ce = [_mean(r["pass_at_n"]["ce"]) for r in rows]
         axes[0].plot(ns, ys, marker="o", markersize=3, label=label)
         axes[1].plot(ns, [100 * (y - c) for y, c in zip(ys, ce, strict=True)], marker="o",
                      markersize=3, label=label)  # fmt: skip

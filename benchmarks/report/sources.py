@@ -1,7 +1,8 @@
 """The stored results the report is made of, as found under the results
 directory (default benchmarks/results):
 
-    direct_answer/<run>/results.json   python -m benchmarks.direct_answer.study
+    direct_answer/seed<S>/results.json python -m benchmarks.direct_answer.study --seed S
+    direct_answer/summary.json         (rebuilt by the study from every seed's results)
     direct_answer/aggregate.json       python -m benchmarks.direct_answer.aggregate
     proving/<run>/results.json         dco evaluate --out (the evaluation contract)
     training/<model>.json              dco report --models DIR (copied from training_meta.json)
@@ -33,6 +34,7 @@ class Stored:
     root: Path
     direct: list[Result] = field(default_factory=list)
     direct_aggregate: Result | None = None
+    direct_summary: Result | None = None
     proving: list[Result] = field(default_factory=list)
     training: list[Result] = field(default_factory=list)
     perf: dict[str, Result] = field(default_factory=dict)
@@ -68,6 +70,8 @@ def load(root: Path) -> Stored:
         if result.data.get("study") != "direct_answer":
             raise UserError(f"{path}: not a direct-answer study result")
         stored.direct.append(result)
+    if (direct / "summary.json").is_file():
+        stored.direct_summary = Result(direct / "summary.json", read_json(direct / "summary.json"))
     if (direct / "aggregate.json").is_file():
         stored.direct_aggregate = Result(direct / "aggregate.json", read_json(direct / "aggregate.json"))
     stored.proving = [_kind(p, "evaluation") for p in sorted((root / "proving").glob("*/results.json"))]

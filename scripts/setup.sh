@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent setup: Coq through apt when coqtop is missing, a virtualenv in
+# Idempotent setup: Coq through apt when coqtop is missing (and its add-ons
+# below when they are), a virtualenv in
 # .venv, torch==2.13.0 first (this machine's local CPU wheel; anything else
 # pulls a multi-GB CUDA build), then the package with its extras.
 # Re-running is cheap: the pip step is skipped while pyproject.toml is unchanged.
@@ -14,6 +15,22 @@ if ! command -v coqtop >/dev/null 2>&1 || ! command -v coqc >/dev/null 2>&1; the
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends coq >/dev/null
+fi
+
+# Add-ons the benchmarks and generators use: Coquelicot (real analysis, loaded
+# by miniF2F-rocq problems), CoqHammer with its ATPs (--generator hammer) and
+# CSDP (the `psatz` tactic of --generator symbolic-arith calls it).
+addons=(libcoq-coquelicot libcoq-hammer eprover z3 cvc4 coinor-csdp)
+missing=()
+for pkg in "${addons[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing ${missing[*]} (apt-get)"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 python=${PYTHON:-python3}

@@ -11,6 +11,7 @@ so the caller can commit it at once.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import queue
 import zlib
@@ -88,7 +89,13 @@ def search_one(
     reseed = getattr(generator, "reseed", None)
     if callable(reseed):
         reseed(theorem_seed(seed, job.theorem))
-    result = searcher.search(job.theorem, environments, generator, budget)
+    theorem = job.theorem
+    # A generator whose tactics need a plugin in scope (CoqHammer) names the
+    # import as its ``preamble``; the theorem runs it before its statement.
+    preamble = getattr(generator, "preamble", "")
+    if preamble and theorem.backend is Backend.COQ:
+        theorem = dataclasses.replace(theorem, preamble="\n".join(filter(None, (theorem.preamble, preamble))))
+    result = searcher.search(theorem, environments, generator, budget)
     return record_of(result, benchmark_id=job.benchmark_id, split=job.split, store_tree=store_tree)
 
 

@@ -129,7 +129,10 @@ class CoqEnvironment(Environment):
     # -- internals -------------------------------------------------------------
     def _enter(self) -> Response:
         assert self.theorem.offset is not None
-        return self.session.enter(self.theorem.offset, self.theorem.statement, self.tactic_timeout + 60)
+        return self.session.enter(
+            self.theorem.offset, self.theorem.statement, self.tactic_timeout + 60,
+            preamble=self.theorem.preamble,
+        )
 
     def _apply(self, node: _Node, sentence: Sentence) -> TacticResult:
         for attempt in range(MAX_RECOVERIES + 1):

@@ -102,8 +102,10 @@ def verify_proof(theorem: Theorem, tactics: Sequence[str], timeout: float = 600.
             return fail(f"rejected tactic {tactic!r}: {exc}")
     context = _context(theorem)
     start, end = _marker(), _marker()
+    # The preamble runs before the statement but is not context: axioms are
+    # looked up in ``context`` alone below, so none that only it brings counts.
     script = (
-        f"{context}\n{theorem.statement}\n"
+        f"{context}\n{theorem.preamble}\n{theorem.statement}\n"
         + "\n".join(sentences)
         + f"\nQed.\n{_marker_command(start)}\nPrint Assumptions {theorem.short_name}.\n"
         + f"{_marker_command(end)}\n"

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.loader import benchmark_prelude
 from prover import ensemble as ens
 from prover.evaluation import (
     Execution,
@@ -127,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     results = {
         "kind": "evaluation",
         "benchmark": args.benchmark,
+        "prelude": benchmark_prelude(args.benchmark),
         "split": args.split,
         "theorems": len(jobs),
         "strategy": search.strategy.value,

@@ -61,7 +61,7 @@ def load_benchmark(spec: str) -> Benchmark:
     if not directory.is_dir():
         hint = (
             f"run `dco trace --library {spec}` first"
-            if spec == "coq-stdlib"
+            if spec in ("coq-stdlib", "coq-stdlib-math")
             else "give a benchmark directory made by `dco trace`, coq-stdlib, "
             "leandojo:PATH, minif2f:PATH or minif2f-rocq:PATH"
         )

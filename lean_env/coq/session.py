@@ -105,7 +105,10 @@ class CoqSession:
         state the theorem."""
         self.goto(offset)
         if preamble.strip():
-            self._load(preamble, offset)
+            try:
+                self._load(preamble, offset)
+            except EnvironmentStartError as exc:
+                raise EnvironmentStartError(f"the preamble {preamble!r} failed: {exc}") from None
         try:
             response = self.top.send(statement, timeout=timeout)
         except CoqTimeout:

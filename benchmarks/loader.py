@@ -7,7 +7,9 @@
   ``data/benchmarks/NAME`` under the repository root;
 - a benchmark directory (``theorems.jsonl``, ``steps.jsonl``, ``meta.json``);
 - ``leandojo:PATH``: the LeanDojo Benchmark (Lean 4) at PATH;
-- ``minif2f:PATH``: miniF2F (Lean 4) at PATH.
+- ``minif2f:PATH``: miniF2F (Lean 4) at PATH;
+- ``minif2f-rocq:PATH``: miniF2F-rocq (Coq) at PATH, with the benchmark's
+  prelude (:mod:`.minif2f_rocq`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from lean_env.errors import UserError
 
+from . import minif2f_rocq
 from .format import Benchmark, read_benchmark
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -50,13 +53,24 @@ def load_benchmark(spec: str) -> Benchmark:
         from . import lean  # lazy: the Lean loaders are needed only for Lean benchmarks
 
         return lean.load_leandojo(rest) if kind == "leandojo" else lean.load_minif2f(rest)
+    if sep and kind == minif2f_rocq.NAME:
+        if not rest:
+            raise UserError(f"{spec!r}: give a path after '{kind}:' ({minif2f_rocq.HINT})")
+        return minif2f_rocq.load_minif2f_rocq(rest, data_dir())
     directory = resolve_benchmark_dir(spec)
     if not directory.is_dir():
         hint = (
             f"run `dco trace --library {spec}` first"
-            if spec == "coq-stdlib"
+            if spec in ("coq-stdlib", "coq-stdlib-math")
             else "give a benchmark directory made by `dco trace`, coq-stdlib, "
-            "leandojo:PATH or minif2f:PATH"
+            "leandojo:PATH, minif2f:PATH or minif2f-rocq:PATH"
         )
         raise UserError(f"benchmark {spec!r} not found at {directory}: {hint}")
     return read_benchmark(directory, name=None if os.sep in spec else spec)
+
+
+def benchmark_prelude(spec: str) -> str | None:
+    """The prelude a benchmark adds to every problem (named in results), or
+    None for benchmarks used as written."""
+    kind, sep, _ = spec.partition(":")
+    return minif2f_rocq.PRELUDE if sep and kind == minif2f_rocq.NAME else None

@@ -20,6 +20,7 @@ from lean_env.errors import ProverNotInstalled
 from .library import Library, select_files
 
 NAME = "coq-stdlib"
+MATH_NAME = "coq-stdlib-math"
 
 # The default selection: the core libraries of arithmetic, logic, lists and
 # orders, large enough for the experiments (several thousand theorems).
@@ -27,6 +28,15 @@ DEFAULT_DIRECTORIES = (
     "Init", "Logic", "Bool", "Arith", "PArith", "NArith", "ZArith", "Lists",
     "Sorting", "Relations", "Sets", "Structures",
 )
+
+
+# ``coq-stdlib-math``: the mathematics the default selection leaves out, for
+# models meant for competition problems (miniF2F): real analysis and real
+# arithmetic, rationals, and the abstract and cyclic number libraries. ZArith
+# (with its number theory, Znumtheory, Zdiv, Zgcd_alt, ...) is in the default
+# selection already; keeping the two selections disjoint means no theorem is
+# in one benchmark's training split and the other's test split.
+MATH_DIRECTORIES = ("Reals", "QArith", "Numbers")
 
 
 @functools.cache
@@ -66,3 +76,10 @@ def stdlib_library(include: Sequence[str] = (), exclude: Sequence[str] = ()) -> 
     root = stdlib_root()
     directories = tuple(include) or DEFAULT_DIRECTORIES
     return Library(NAME, root, select_files(root, directories, exclude), stdlib_args, directories)
+
+
+def stdlib_math_library(include: Sequence[str] = (), exclude: Sequence[str] = ()) -> Library:
+    """``coq-stdlib-math``: :data:`MATH_DIRECTORIES` (or ``include``) minus ``exclude``."""
+    root = stdlib_root()
+    directories = tuple(include) or MATH_DIRECTORIES
+    return Library(MATH_NAME, root, select_files(root, directories, exclude), stdlib_args, directories)

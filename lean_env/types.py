@@ -23,7 +23,11 @@ class Theorem:
 
     Coq: the context is ``file``'s text before character ``offset`` (the
     declaration itself and everything after it are out of scope), checked with
-    ``coq_args`` (``-Q``/``-R`` load paths, ``-noinit`` ...).
+    ``coq_args`` (``-Q``/``-R`` load paths, ``-noinit`` ...). ``preamble``:
+    vernacular a prover needs in scope (a tactic plugin's ``Require``), run
+    after the context and just before the statement. It is not part of the
+    theorem's own context: the re-check runs it too, but accepts no axiom
+    that only it brings in.
     Lean: ``repo`` (URL or local path) at ``commit``, ``file`` inside it, and
     ``name`` the theorem's full name, as LeanDojo wants them.
     """
@@ -37,6 +41,7 @@ class Theorem:
     coq_args: tuple[str, ...] = ()
     repo: str | None = None
     commit: str | None = None
+    preamble: str = ""
 
     @property
     def short_name(self) -> str:

@@ -157,14 +157,15 @@ def resolve_members(
     if model:
         return [model_member(Path(model))]
     spec = generator or "symbolic"
-    if spec == "symbolic":
-        return [Member("symbolic", "symbolic")]
+    from prover.generators import GENERATORS, NAMED_GENERATORS, check_available
+
+    if spec in NAMED_GENERATORS:
+        check_available(spec)  # a missing plugin is one line before any work
+        return [Member(spec, spec)]
     if spec.startswith("model:"):
         return [model_member(Path(spec.removeprefix("model:")))]
     if spec == "hybrid" or spec.startswith("hybrid:"):
         return [Member("hybrid", spec)]
-    from prover.generators import GENERATORS
-
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")
 
 

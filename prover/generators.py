@@ -1,7 +1,11 @@
 """The one place tactic generators are made from a ``--generator`` value.
 
-``symbolic`` is the fixed-tactic baseline; ``model:DIR`` a model directory
-written by ``dco train`` (or any Hugging Face causal LM directory). torch and
+``symbolic`` is the fixed-tactic baseline, ``symbolic-arith`` the same plus
+the arithmetic deciders, ``hammer`` CoqHammer's tactics (both in
+:mod:`search.automation`); ``model:DIR`` a model directory
+written by ``dco train`` (or any Hugging Face causal LM directory);
+``hybrid[:MODEL_DIR]`` the union of a model's, the k-NN's and the automation
+tactics' candidates (:mod:`prover.hybrid`). torch and
 transformers are imported only when a model is used, so symbolic runs stay
 light.
 """
@@ -10,10 +14,20 @@ from __future__ import annotations
 
 import os
 
-from lean_env.errors import UserError
+from lean_env.errors import ProverNotInstalled, UserError
+from search.automation import HammerGenerator, arith_generator, hammer_problem
 from search.generator import FixedTacticGenerator, TacticGenerator
 
-GENERATORS = ("symbolic", "model:DIR", "hybrid", "hybrid:MODEL_DIR")
+# Generators named by a fixed word (members of a run are labelled by it).
+NAMED_GENERATORS = ("symbolic", "symbolic-arith", "hammer")
+GENERATORS = (*NAMED_GENERATORS, "model:DIR", "hybrid", "hybrid:MODEL_DIR")
+
+
+def check_available(spec: str) -> None:
+    """Raise the one-line error a generator that cannot run here gives, before
+    any work starts (workers would otherwise each fail on their own)."""
+    if spec == "hammer" and (problem := hammer_problem()) is not None:
+        raise ProverNotInstalled(f"--generator hammer: {problem}")
 
 
 def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
@@ -21,6 +35,10 @@ def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
     the runner reseeds it per theorem)."""
     if spec == "symbolic":
         return FixedTacticGenerator(seed=seed)
+    if spec == "symbolic-arith":
+        return arith_generator(seed=seed)
+    if spec == "hammer":
+        return HammerGenerator()
     if spec.startswith("model:"):
         return load_model_generator(spec.removeprefix("model:"), seed)
     if spec == "hybrid" or spec.startswith("hybrid:"):

@@ -35,8 +35,11 @@ STRATEGY_ALIASES = {"pass@n": "rollouts"}
 def add_selection_arguments(parser: argparse.ArgumentParser, *, theorem: bool = True) -> None:
     sel = parser.add_argument_group("theorems")
     sel.add_argument("--benchmark", default="coq-stdlib",
-                     help="coq-stdlib, a benchmark directory, leandojo:PATH or minif2f:PATH")  # fmt: skip
-    sel.add_argument("--split", default="test", choices=("train", "val", "test", "all"))
+                     help="coq-stdlib, a benchmark directory, leandojo:PATH, minif2f:PATH "
+                     "or minif2f-rocq:PATH")  # fmt: skip
+    # miniF2F calls its validation half "valid".
+    sel.add_argument("--split", default="test", choices=("train", "val", "test", "all"),
+                     type=lambda s: "val" if s == "valid" else s)  # fmt: skip
     if theorem:
         sel.add_argument("--theorem", action="append", default=[], metavar="NAME",
                          help="only this theorem (full or short name); repeatable")  # fmt: skip

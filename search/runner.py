@@ -10,6 +10,7 @@ so the caller can commit it at once.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import queue
 import zlib
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from lean_env.process import die_with_parent
 from lean_env.sessions import FileSessions
-from lean_env.types import Theorem
+from lean_env.types import Backend, Theorem
 
 from .budget import Budget
 from .config import SearchConfig
@@ -41,6 +42,17 @@ def theorem_seed(seed: int, theorem: Theorem) -> int:
     return (seed * 1_000_003 + zlib.crc32(theorem.name.encode())) % 2**32
 
 
+def theorem_for(theorem: Theorem, generator: TacticGenerator) -> Theorem:
+    """The theorem as a search with ``generator`` opens it. A generator whose
+    tactics need a plugin in scope (CoqHammer) names the import as its
+    ``preamble``; the theorem runs it after its context, before its statement
+    (the re-check too, but it is not the theorem's own context)."""
+    preamble = getattr(generator, "preamble", "")
+    if not preamble or theorem.backend is not Backend.COQ:
+        return theorem
+    return dataclasses.replace(theorem, preamble="\n".join(filter(None, (theorem.preamble, preamble))))
+
+
 def search_one(
     job: Job,
     searcher: TreeSearch,
@@ -53,7 +65,7 @@ def search_one(
     reseed = getattr(generator, "reseed", None)
     if callable(reseed):
         reseed(theorem_seed(seed, job.theorem))
-    result = searcher.search(job.theorem, environments, generator, budget)
+    result = searcher.search(theorem_for(job.theorem, generator), environments, generator, budget)
     return record_of(result, benchmark_id=job.benchmark_id, split=job.split, store_tree=store_tree)
 
 

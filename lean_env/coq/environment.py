@@ -119,7 +119,10 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
 
     def _enter(self) -> Response:
         assert self.theorem.offset is not None
-        return self.session.enter(self.theorem.offset, self.theorem.statement, self.tactic_timeout + 60)
+        return self.session.enter(
+            self.theorem.offset, self.theorem.statement, self.tactic_timeout + 60,
+            preamble=self.theorem.preamble,
+        )
 
     def _before_retry(self) -> None:
         self.session.restart()

@@ -99,9 +99,16 @@ class CoqSession:
             )
         return response
 
-    def enter(self, offset: int, statement: str, timeout: float) -> Response:
-        """Go to the context of the declaration at ``offset`` and state it."""
+    def enter(self, offset: int, statement: str, timeout: float, preamble: str = "") -> Response:
+        """Go to the context of the declaration at ``offset``, run ``preamble``
+        there (not checkpointed: the next ``goto`` goes back before it) and
+        state the theorem."""
         self.goto(offset)
+        if preamble.strip():
+            try:
+                self._load(preamble, offset)
+            except EnvironmentStartError as exc:
+                raise EnvironmentStartError(f"the preamble {preamble!r} failed: {exc}") from None
         try:
             response = self.top.send(statement, timeout=timeout)
         except CoqTimeout:

@@ -63,8 +63,10 @@ def verify_proof(theorem: Theorem, tactics: Sequence[str], timeout: float = 600.
             return fail(f"rejected tactic {tactic!r}: {exc}")
     context = _context(theorem)
     start, end = new_marker(), new_marker()
+    # The preamble runs before the statement but is not context: axioms are
+    # looked up in ``context`` alone below, so none that only it brings counts.
     script = (
-        f"{context}\n{theorem.statement}\n"
+        f"{context}\n{theorem.preamble}\n{theorem.statement}\n"
         + "\n".join(sentences)
         + f"\nQed.\n{marker_command(start)}\nPrint Assumptions {theorem.short_name}.\n"
         + f"{marker_command(end)}\n"

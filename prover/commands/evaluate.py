@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.loader import benchmark_prelude
 from lean_env.context_key import contexts_digest
 from prover import ensemble as ens
 from prover.assumptions import assumes_by_theorem, assumption_counts
@@ -139,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
     results = {
         "kind": "evaluation",
         "benchmark": args.benchmark,
+        "prelude": benchmark_prelude(args.benchmark),
         "split": args.split,
         "theorems": len(jobs),
         "strategy": search.strategy.value,

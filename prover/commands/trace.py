@@ -1,6 +1,7 @@
 """``dco trace``: trace a Coq library into a benchmark directory.
 
     dco trace --library coq-stdlib [--include Arith --include Lists] [--out DIR]
+    dco trace --library coq-stdlib-math   (Reals, QArith, Numbers: for miniF2F)
     dco trace --path PROJECT [--exclude tests] [--out DIR]
 
 A project's files are compiled first where their .vo files are missing or
@@ -19,12 +20,12 @@ from benchmarks.build import TraceConfig, format_report, trace_library
 from benchmarks.library import build_project, project_library
 from benchmarks.loader import default_benchmark_dir
 from benchmarks.splits import SplitConfig
+from benchmarks.stdlib import MATH_NAME, stdlib_library, stdlib_math_library
 from benchmarks.stdlib import NAME as STDLIB
-from benchmarks.stdlib import stdlib_library
 from lean_env.coq.trace import DEFAULT_TRACE_TACTIC_TIMEOUT
 from lean_env.errors import UserError
 
-LIBRARIES = (STDLIB,)
+LIBRARIES = (STDLIB, MATH_NAME)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--tactic-timeout must be positive")
     if args.test_size < 0 or args.val_size < 0:
         raise UserError("--test-size and --val-size must not be negative")
-    if args.library:
+    if args.library == MATH_NAME:
+        library = stdlib_math_library(args.include, args.exclude)
+    elif args.library:
         library = stdlib_library(args.include, args.exclude)
     else:
         library = project_library(args.path, args.include, args.exclude)

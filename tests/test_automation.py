@@ -1,0 +1,106 @@
+"""The automation generators: ``symbolic-arith`` (the symbolic list plus the
+arithmetic deciders) and ``hammer`` (CoqHammer, with the real plugin and ATPs
+that scripts/setup.sh installs), including what the re-check accepts when
+CoqHammer's import runs before the statement."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lean_env.coq.tactic_check import check_tactic
+from lean_env.coq.verify import verify_proof
+from lean_env.types import Theorem
+from prover.generators import make_generator
+from search.automation import ARITH_TACTICS, HammerGenerator, arith_generator, hammer_preamble
+from search.budget import Budget
+from search.config import SearchConfig
+from search.generator import DEFAULT_TACTICS
+from search.runner import Job, run_jobs, theorem_for
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_arith_list_extends_the_symbolic_one_and_stays_vernacular_free() -> None:
+    names = {t.split()[-1] for t in ARITH_TACTICS}
+    assert {"lia", "nia", "lra", "nra", "field", "ring", "2"} <= names  # "psatz Z 2"
+    assert any(t.startswith("psatz") for t in ARITH_TACTICS)
+    generator = make_generator("symbolic-arith", 0)
+    listed = [c.tactic for c in generator.candidates("")]
+    assert set(DEFAULT_TACTICS) | set(ARITH_TACTICS) == set(listed)
+    for tactic in listed:
+        assert check_tactic(tactic).text.rstrip(".") == tactic  # a plain tactic, no Require
+    # Cheap deciders are tried before the symbolic list, slow ones after it.
+    assert listed.index("lra") < listed.index("intros") < listed.index("nra")
+    assert arith_generator().generate(["goal"], 3, sample=False)[0][0].tactic == "lia"
+
+
+def file_theorem(tmp_path: Path, context: str, statement: str) -> Theorem:
+    path = tmp_path / "Ctx.v"
+    path.write_text(context, encoding="utf-8")
+    return Theorem("t", statement, file=str(path), line=1, offset=len(context))
+
+
+def test_hammer_preamble_axioms_are_not_the_theorems_context(tmp_path: Path) -> None:
+    """CoqHammer's import loads Program.Equality, hence JMeq_eq, which rests
+    on the axiom ``Eqdep.Eq_rect_eq.eq_rect_eq``. A
+    proof that uses it passes coqc, but the re-check looks axioms up in the
+    theorem's own context, without the preamble, and refuses it; with the
+    same import in the file's own text, the axiom is the context's and counts."""
+    statement = "Theorem t : forall (A : Type) (x y : A), Coq.Logic.JMeq.JMeq x y -> x = y."
+    theorem = file_theorem(tmp_path, "Definition d := 0.\n", statement)
+    opened = theorem_for(theorem, HammerGenerator())
+    assert opened.preamble == hammer_preamble() and opened.offset == theorem.offset
+    refused = verify_proof(opened, ["intros A x y H", "apply Coq.Logic.JMeq.JMeq_eq", "exact H"])
+    assert not refused.ok and "not in the context" in refused.reason, refused.reason
+    assert "eq_rect_eq" in refused.reason
+    own = file_theorem(tmp_path, "From Hammer Require Import Hammer.\n", statement)
+    accepted = verify_proof(own, ["intros A x y H", "apply Coq.Logic.JMeq.JMeq_eq", "exact H"])
+    assert accepted.ok and "eq_rect_eq" in " ".join(accepted.axioms), accepted.reason
+
+
+def test_hammer_generator_proves_and_the_proof_is_rechecked(tmp_path: Path) -> None:
+    """The real plugin: a search with ``--generator hammer`` on a file whose
+    context does not import CoqHammer; its tactic closes the goal and the
+    coqc re-check (with the import before the statement) accepts it."""
+    theorem = file_theorem(
+        tmp_path, "Require Import List.\n",
+        "Theorem t : forall (A : Type) (P Q : A -> Prop) (a : A), (forall x, P x /\\ Q x) -> Q a.",
+    )  # fmt: skip
+    (record,) = run_jobs([Job(theorem)], SearchConfig(), Budget(wall_clock=120, tactic_timeout=60),
+                         lambda _: HammerGenerator(), store_tree=False)  # fmt: skip
+    assert record.theorem["status"] == "proved", record.theorem["reason"]
+    proof = record.theorem["proof"]
+    assert any(t in proof for t in ("qauto", "sauto", "hauto", "sfirstorder", "hammer")), proof
+
+
+def test_missing_atp_is_one_clear_line(tmp_path: Path) -> None:
+    """With no ATP on the PATH (coqc only), ``--generator hammer`` stops
+    before any work with one line on stderr and exit code 2."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("coqc", "coqtop"):
+        (bin_dir / tool).symlink_to(subprocess.check_output(["which", tool], text=True).strip())
+    env = {**os.environ, "PATH": str(bin_dir), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", "prover.cli", "evaluate", "--generator", "hammer",
+         "--strategy", "best-first", "--budget", "5", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "hammer" in lines[0] and "eprover" in lines[0], lines
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("spec", ["symbolic-arith", "hammer"])
+def test_named_generators_label_their_members(spec: str) -> None:
+    from prover.ensemble import resolve_members
+
+    (member,) = resolve_members(ensemble=None, models="models", model=None, generator=spec,
+                                benchmark="coq-stdlib")  # fmt: skip
+    assert member.label == member.generator == spec

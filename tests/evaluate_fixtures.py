@@ -72,7 +72,7 @@ def train_models(root: Path, bench: Path, steps: list[Step]) -> Path:
 
     from benchmarks.loader import load_benchmark
     from training.losses import LossConfig
-    from training.trainer import train
+    from prover.training_data import train_on_benchmark as train
 
     theorems = load_benchmark(str(bench)).theorems()
     taught = root / "taught"

@@ -41,7 +41,7 @@ from prover.expert.models import find_models, round_model_config, start_model_co
 from training.data import normalize_tactic
 from training.generator import read_meta
 from training.losses import LossConfig
-from training.trainer import train
+from prover.training_data import train_on_benchmark as train
 
 SOURCE = """Require Import Arith Lia.
 

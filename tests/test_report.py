@@ -244,7 +244,8 @@ def test_cli_writes_the_report_and_collects_a_trained_model(
 ) -> None:
     from training.data import PromptFormat
     from training.model import ModelConfig
-    from training.trainer import TrainConfig, train
+    from prover.training_data import train_on_benchmark as train
+    from training.trainer import TrainConfig
 
     bench = make_benchmark(tmp_path / "tiny")
     models = tmp_path / "models"

@@ -13,7 +13,8 @@ from test_training_data import make_benchmark
 from training.data import PromptFormat
 from training.generator import ModelTacticGenerator, read_meta
 from training.losses import LossConfig
-from training.trainer import TrainConfig, train
+from prover.training_data import train_on_benchmark as train
+from training.trainer import TrainConfig
 
 
 def smollm2_gguf() -> Path:

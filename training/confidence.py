@@ -36,11 +36,23 @@ class Greedy:
 
 
 def greedy_tactics(
-    model: Any, tokenizer: Any, fmt: PromptFormat, states: Sequence[str], batch_size: int = 64
+    model: Any,
+    tokenizer: Any,
+    fmt: PromptFormat,
+    states: Sequence[str],
+    batch_size: int = 64,
+    retrieved: Sequence[Sequence[str]] | None = None,
 ) -> list[Greedy]:
+    """The greedy tactic of each state (``retrieved[i]``: the retrieved
+    tactics of state i's prompt, for a model trained with retrieval)."""
     out: list[Greedy] = []
+    found = retrieved if retrieved is not None else [()] * len(states)
     for start in range(0, len(states), batch_size):
-        prompts = [encode_prompt(tokenizer, s, fmt) for s in states[start : start + batch_size]]
+        prompts = [
+            encode_prompt(tokenizer, s, fmt, r)
+            for s, r in zip(states[start : start + batch_size],
+                            found[start : start + batch_size], strict=True)
+        ]  # fmt: skip
         d = decode(
             model, prompts, eos=eos_id(tokenizer), pad=pad_id(tokenizer),
             max_new_tokens=fmt.max_tactic_tokens + 1, greedy=True,
@@ -74,13 +86,16 @@ def evaluate_steps(
     fmt: PromptFormat,
     steps: Sequence[Any],
     batch_size: int = 64,
+    retrieved: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Next-tactic accuracy (greedy tactic == human tactic, whitespace
     normalised) and the max-confidence distribution over ``steps``."""
     was_training = model.training
     model.eval()
     try:
-        preds = greedy_tactics(model, tokenizer, fmt, [s.state for s in steps], batch_size)
+        preds = greedy_tactics(
+            model, tokenizer, fmt, [s.state for s in steps], batch_size, retrieved
+        )
     finally:
         model.train(was_training)
     hits = [

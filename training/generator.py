@@ -5,7 +5,13 @@
 ``max_rows`` sequences, or with ``sample=False`` returns the ``k`` best by a
 beam search of width ``k``. Each candidate carries the sum of its tokens'
 log-probs under the model (EOS included); identical tactics are merged and
-candidates come best first. Tactics cut at the length limit are dropped.
+candidates come best first. Tactics cut at the length limit are dropped, and
+so are bullets and braces: they are not tactics a model proposes (search
+handles focusing itself).
+
+A model trained with retrieval gets a :class:`~training.retrieval.Retriever`;
+the search runner calls :meth:`ModelTacticGenerator.set_theorem` before each
+theorem, so retrieval never sees that theorem or what follows it in its file.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from lean_env.errors import UserError
 from search.generator import Candidate
 
 from .data import PromptFormat, encode_prompt, eos_id, pad_id
+from .dataset import Place, as_place, is_structural
 from .model import load_pretrained
+from .retrieval import Retriever
 from .sampling import decode, model_device
 
 META_FILE = "training_meta.json"
@@ -41,9 +49,12 @@ def read_meta(path: str | Path) -> dict[str, Any]:
 def merge_candidates(
     texts: Sequence[str | None], logprobs: Sequence[float], k: int
 ) -> list[Candidate]:
-    """Distinct tactics, best first; None (unfinished) and empty texts dropped."""
+    """Distinct tactics, best first; None (unfinished), empty texts, bullets
+    and braces dropped."""
     best: dict[str, float] = {}
     for text, lp in zip(texts, logprobs, strict=True):
+        if text and is_structural(text):
+            continue
         if text and (text not in best or lp > best[text]):
             best[text] = lp
     ranked = sorted(best.items(), key=lambda item: -item[1])
@@ -60,8 +71,11 @@ class ModelTacticGenerator:
         top_k: int | None = None,
         max_rows: int = 512,
         seed: int | None = 0,
+        retriever: Retriever | None = None,
     ) -> None:
         self.model = model.eval()
+        self.retriever = retriever
+        self.place: Place | None = None
         self.tokenizer = tokenizer
         self.fmt = fmt or PromptFormat()
         self.top_k = top_k
@@ -83,6 +97,18 @@ class ModelTacticGenerator:
         fmt = PromptFormat.from_dict(meta.get("prompt_format", {}))
         return cls(model, tokenizer, fmt, **kwargs)
 
+    def set_theorem(self, theorem: Any) -> None:
+        """Retrieve only what a proof of ``theorem`` (Theorem, Place, None) may see."""
+        self.place = as_place(theorem)
+
+    def prompts(self, states: Sequence[str]) -> list[list[int]]:
+        if self.retriever is None or not self.fmt.retrieval_tokens:
+            return [encode_prompt(self.tokenizer, s, self.fmt) for s in states]
+        return [
+            encode_prompt(self.tokenizer, s, self.fmt, self.retriever.for_state(s, self.place))
+            for s in states
+        ]
+
     def reseed(self, seed: int) -> None:
         """Restart sampling from ``seed`` (batch runs call it before each theorem)."""
         self.rng.manual_seed(seed)
@@ -97,7 +123,7 @@ class ModelTacticGenerator:
             raise ValueError(f"k must be >= 1, got {k}")
         if sample and temperature <= 0:
             raise ValueError(f"sampling needs temperature > 0, got {temperature}")
-        prompts = [encode_prompt(self.tokenizer, s, self.fmt) for s in states]
+        prompts = self.prompts(states)
         out: list[list[Candidate]] = []
         per_chunk = max(1, self.max_rows // k)
         for start in range(0, len(prompts), per_chunk):

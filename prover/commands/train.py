@@ -55,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     model.add_argument("--max-prompt-tokens", type=int, default=p.max_prompt_tokens)
     model.add_argument("--max-tactic-tokens", type=int, default=p.max_tactic_tokens)
+    model.add_argument(
+        "--retrieval-tokens", type=int, default=p.retrieval_tokens,
+        help="token budget of the retrieved tactics in the prompt (0: no retrieval)",
+    )  # fmt: skip
+    model.add_argument(
+        "--retrieved", type=int, default=p.retrieved, help="at most this many retrieved tactics"
+    )
     opt = parser.add_argument_group("optimisation")
     opt.add_argument("--batch-size", type=int, default=d.batch_size, help="units per micro-batch")
     opt.add_argument("--grad-accum", type=int, default=d.grad_accum)
@@ -100,7 +107,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             vocab_size=args.vocab_size, attention=args.attention,
         ),
         prompt=PromptFormat(
-            max_prompt_tokens=args.max_prompt_tokens, max_tactic_tokens=args.max_tactic_tokens
+            max_prompt_tokens=args.max_prompt_tokens, max_tactic_tokens=args.max_tactic_tokens,
+            retrieval_tokens=args.retrieval_tokens, retrieved=args.retrieved,
         ),
         batch_size=args.batch_size,
         grad_accum=args.grad_accum,
@@ -123,7 +131,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = train(config_from_args(args))
+    from prover.training_data import load_train_data
+
+    config = config_from_args(args)
+    out = train(config, load_train_data(config.benchmark))
     from training.generator import read_meta
 
     meta = read_meta(out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 RULE = "============================"
 _TOKEN = re.compile(r"[A-Za-z_][\w'.]*|[^\s\w(),]+")
@@ -71,17 +72,19 @@ def features(state: str) -> Counter[str]:
     return bag
 
 
-def _canonical(hyps: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Types with the state's own hypothesis names replaced by their rank, so
-    that ``Hlt : n < 3`` and ``H : m < 3`` have the same type when ``n`` and
-    ``m`` are the first hypotheses of their states."""
+@lru_cache(maxsize=4096)
+def _canonical(state: str) -> tuple[tuple[str, str], ...]:
+    """The hypotheses with the state's own hypothesis names in their types
+    replaced by their rank, so that ``Hlt : n < 3`` and ``H : m < 3`` have the
+    same type when ``n`` and ``m`` are the first hypotheses of their states."""
+    hyps = hypotheses(state)
     rank = {}
     for name, _ in hyps:
         rank.setdefault(name, f"#{len(rank)}")
-    return [
+    return tuple(
         (name, " ".join(_WORD.sub(lambda m: rank.get(m.group(0), m.group(0)), typ).split()))
         for name, typ in hyps
-    ]
+    )
 
 
 def adapt_names(tactic: str, source: str, target: str) -> str:
@@ -90,13 +93,15 @@ def adapt_names(tactic: str, source: str, target: str) -> str:
     ``target`` lacks becomes the target's hypothesis with the same type (up
     to the names of hypotheses; the first one not already taken). Unmatched
     names stay as they are."""
-    src = _canonical(hypotheses(source))
-    tgt = _canonical(hypotheses(target))
+    mentioned = set(_WORD.findall(tactic))
+    src = _canonical(source)
+    tgt = _canonical(target)
     have = {n for n, _ in tgt}
+    if not any(n in mentioned and n not in have for n, _ in src):
+        return tactic
     by_type: dict[str, list[str]] = {}
     for name, typ in tgt:
         by_type.setdefault(typ, []).append(name)
-    mentioned = set(_WORD.findall(tactic))
     renames: dict[str, str] = {}
     for name, typ in src:
         if name not in mentioned or name in have:

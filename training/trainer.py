@@ -192,7 +192,10 @@ class Trainer:
 
     def _setup_data(self, train_steps: list[Any]) -> None:
         config, acc = self.config, self.accelerator
-        retrieve = self.retriever.for_step if self.retriever else None
+        retrieve = None
+        if self.retriever is not None:
+            self.retriever.for_steps([*train_steps, *self.val_steps])  # computed once, kept
+            retrieve = self.retriever.for_step
         units = build_units(
             train_steps, self.tokenizer, config.prompt, by_proof=self.loss.by_proof,
             retrieve=retrieve,

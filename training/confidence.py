@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,16 +121,23 @@ class GreedyProof:
 
 
 def greedy_proof(
-    model: Any, tokenizer: Any, fmt: PromptFormat, env: Environment, max_depth: int = 50
+    model: Any,
+    tokenizer: Any,
+    fmt: PromptFormat,
+    env: Environment,
+    max_depth: int = 50,
+    retrieve: Callable[[str], Sequence[str]] | None = None,
 ) -> GreedyProof:
     """Follow the greedy tactic from the root until the proof is finished, a
     tactic fails, or ``max_depth``; the proof's probability is the product of
-    the greedy tactics' probabilities (as far as the rollout went)."""
+    the greedy tactics' probabilities (as far as the rollout went).
+    ``retrieve(goals)``: the retrieved tactics, for a model trained with them."""
     state: Any = env.initial_state
     tactics: list[str] = []
     logprob = 0.0
     for _ in range(max_depth):
-        (g,) = greedy_tactics(model, tokenizer, fmt, [state.goals], 1)
+        found = [retrieve(state.goals)] if retrieve is not None else None
+        (g,) = greedy_tactics(model, tokenizer, fmt, [state.goals], 1, found)
         logprob += g.logprob
         if not g.finished:
             return GreedyProof(tuple(tactics), logprob, "cut")

@@ -123,7 +123,20 @@ class ModelTacticGenerator:
             raise ValueError(f"k must be >= 1, got {k}")
         if sample and temperature <= 0:
             raise ValueError(f"sampling needs temperature > 0, got {temperature}")
-        prompts = self.prompts(states)
+        return self.generate_from_prompts(
+            self.prompts(states), k, temperature=temperature, sample=sample
+        )
+
+    def generate_from_prompts(
+        self,
+        prompts: Sequence[Sequence[int]],
+        k: int,
+        *,
+        temperature: float = 1.0,
+        sample: bool = True,
+    ) -> list[list[Candidate]]:
+        """:meth:`generate` for prompts already encoded (``encode_prompt``)."""
+        prompts = [list(p) for p in prompts]
         out: list[list[Candidate]] = []
         per_chunk = max(1, self.max_rows // k)
         for start in range(0, len(prompts), per_chunk):

@@ -56,24 +56,11 @@ def _pick(
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
 
-@torch.no_grad()
-def decode(
-    model: Any,
-    prompts: Sequence[Sequence[int]],
-    *,
-    eos: int,
-    pad: int,
-    max_new_tokens: int,
-    samples: int = 1,
-    greedy: bool = False,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    generator: torch.Generator | None = None,
-) -> Decoded:
-    if not greedy and temperature <= 0:
-        raise ValueError(f"sampling needs temperature > 0, got {temperature}")
-    if samples < 1 or max_new_tokens < 1:
-        raise ValueError("samples and max_new_tokens must be >= 1")
+def _prefill(
+    model: Any, prompts: Sequence[Sequence[int]], pad: int, samples: int
+) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run the left-padded prompts once; (KV cache, last logits, attention
+    mask, next positions), each repeated ``samples`` times per prompt."""
     device = model_device(model)
     n, width = len(prompts), max(len(p) for p in prompts)
     ids = torch.full((n, width), pad, dtype=torch.long)
@@ -96,7 +83,30 @@ def decode(
         logits = logits.repeat_interleave(samples, dim=0)
         mask = mask.repeat_interleave(samples, dim=0)
         next_pos = next_pos.repeat_interleave(samples, dim=0)
-    rows = n * samples
+    return cache, logits, mask, next_pos
+
+
+@torch.no_grad()
+def decode(
+    model: Any,
+    prompts: Sequence[Sequence[int]],
+    *,
+    eos: int,
+    pad: int,
+    max_new_tokens: int,
+    samples: int = 1,
+    greedy: bool = False,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    generator: torch.Generator | None = None,
+) -> Decoded:
+    if not greedy and temperature <= 0:
+        raise ValueError(f"sampling needs temperature > 0, got {temperature}")
+    if samples < 1 or max_new_tokens < 1:
+        raise ValueError("samples and max_new_tokens must be >= 1")
+    device = model_device(model)
+    cache, logits, mask, next_pos = _prefill(model, prompts, pad, samples)
+    rows = len(prompts) * samples
     active = torch.arange(rows, device=device)  # the global row of each live batch row
     tokens: list[list[int]] = [[] for _ in range(rows)]
     logprob = torch.zeros(rows, dtype=torch.float64, device=device)

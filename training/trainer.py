@@ -54,20 +54,24 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     base_model: str | None = None  # a HF checkpoint directory (or GGUF); None: from scratch
     model: ModelConfig = field(default_factory=ModelConfig)
-    prompt: PromptFormat = field(default_factory=PromptFormat)
+    # The default recipe: the state in up to 192 tokens (truncation keeps the
+    # goal) after up to 8 retrieved tactics in 96 tokens.
+    prompt: PromptFormat = field(
+        default_factory=lambda: PromptFormat(max_prompt_tokens=192, retrieval_tokens=96)
+    )
     batch_size: int = 32  # units per micro-batch per process
     grad_accum: int = 1
-    lr: float | None = None  # None: 1e-3 from scratch, 2e-5 from a base model
+    lr: float | None = None  # None: 2e-3 from scratch, 2e-5 from a base model
     weight_decay: float = 0.01
     warmup_steps: int = 100
     schedule: str = "cosine"  # or "constant" (after the warm-up)
-    epochs: float = 1.0  # sets max_steps when that is None (nominal: discards also consume data)
+    epochs: float = 20.0  # sets max_steps when that is None (nominal: discards also consume data)
     max_steps: int | None = None
     max_grad_norm: float = 1.0
-    checkpoint_every: int = 500
+    checkpoint_every: int = 250
     keep_checkpoints: int = 2
-    eval_every: int = 0  # 0: only at the end
-    eval_limit: int = 500  # validation steps used by an evaluation (a fixed seeded subset)
+    eval_every: int = 250  # 0: only at the end
+    eval_limit: int = 300  # validation steps used by an evaluation (a fixed seeded subset)
     seed: int = 0
     mixed_precision: str = "no"  # "bf16" / "fp16" on a GPU
     group_by_length: bool = True
@@ -94,7 +98,7 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else (2e-5 if self.base_model else 1e-3)
+        return self.lr if self.lr is not None else (2e-5 if self.base_model else 2e-3)
 
 
 def reference_verifier(steps: list[Any]) -> Verifier:

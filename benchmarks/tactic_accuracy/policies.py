@@ -5,9 +5,11 @@ prior     the train split's most common tactics, the same list for every state
 lookup    the most common tactics among train states with the same first line
           (number of goals, focused or not), then the prior
 knn       the k-NN index over train states (:mod:`training.knn`)
-lm        a trained model without retrieval: greedy first, then a beam
-lm+retrieval  a model trained with retrieval: greedy, beam and the retrieved
-          tactics, re-ranked by the model's log-probability of the whole tactic
+lm        a trained model without retrieval: greedy first, then a beam's
+          tactics by log-probability
+lm+retrieval  a model trained with retrieval: greedy, the beam and the
+          retrieved tactics of its prompt, ranked by the model's
+          log-probability of the whole tactic, then the rest of the k-NN list
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any
 
 import torch
 
-from training.data import PromptFormat, Row, Unit, collate, encode_prompt, encode_tactic, pad_id
+from search.generator import Candidate
+from training.data import Row, Unit, collate, encode_prompt, encode_tactic, pad_id
 from training.dataset import Place, TrainData
-from training.generator import ModelTacticGenerator, merge_candidates
+from training.generator import ModelTacticGenerator
 from training.knn import KnnIndex
 from training.scoring import row_logprobs
 
@@ -49,30 +52,33 @@ def knn_ranked(index: KnnIndex, state: str, place: Place | None, k: int) -> Rank
     return [c.tactic for c in index.candidates(state, k, place)]
 
 
-def lm_ranked(
-    gen: ModelTacticGenerator, state: str, place: Place | None, k: int, beam: int
-) -> Ranked:
-    """Greedy first, then the beam's tactics by log-prob (no retrieval)."""
-    gen.set_theorem(place)
-    (greedy,) = gen.generate([state], 1, sample=False)
-    (beams,) = gen.generate([state], beam, sample=False) if beam > 1 else ([],)
-    ranked = [c.tactic for c in greedy]
-    ranked += [c.tactic for c in beams if c.tactic not in ranked]
-    return ranked[:k]
+def lm_prompts(gen: ModelTacticGenerator, steps: Sequence[Any]) -> tuple[list[list[int]], list[list[str]]]:
+    """Each step's prompt and retrieved tactics (none for a model without
+    retrieval). Retrieval hides the step's own theorem and what follows it."""
+    found = gen.retriever.for_steps(steps) if gen.retriever is not None else [[] for _ in steps]
+    prompts = [encode_prompt(gen.tokenizer, s.state, gen.fmt, r) for s, r in zip(steps, found, strict=True)]
+    return prompts, found
+
+
+def lm_candidates(gen: ModelTacticGenerator, prompts: list[list[int]], beam: int) -> list[list[Candidate]]:
+    """Greedy first, then the beam's other tactics, each with its log-prob."""
+    greedy = gen.generate_from_prompts(prompts, 1, sample=False)
+    beams = gen.generate_from_prompts(prompts, beam, sample=False) if beam > 1 else [[] for _ in prompts]
+    out = []
+    for g, b in zip(greedy, beams, strict=True):
+        seen = {c.tactic for c in g}
+        out.append([*g, *(c for c in b if c.tactic not in seen)])
+    return out
 
 
 @torch.no_grad()
-def score_tactics(
-    gen: ModelTacticGenerator, state: str, retrieved: Sequence[str], tactics: Sequence[str]
-) -> list[float]:
+def score_tactics(gen: ModelTacticGenerator, prompt: Sequence[int], tactics: Sequence[str]) -> list[float]:
     """log p(tactic | prompt) of each tactic under the model (whole tactic, EOS included)."""
-    fmt: PromptFormat = gen.fmt
-    prompt = tuple(encode_prompt(gen.tokenizer, state, fmt, retrieved))
     units, keep = [], []
     for i, t in enumerate(tactics):
-        target = encode_tactic(gen.tokenizer, t, fmt)
+        target = encode_tactic(gen.tokenizer, t, gen.fmt)
         if target is not None:
-            units.append(Unit(i, (Row(prompt, tuple(target)),), (state,), (t,)))
+            units.append(Unit(i, (Row(tuple(prompt), tuple(target)),), ("",), (t,)))
             keep.append(i)
     scores = [float("-inf")] * len(tactics)
     if units:
@@ -83,18 +89,23 @@ def score_tactics(
     return scores
 
 
-def lm_retrieval_ranked(
-    gen: ModelTacticGenerator, state: str, place: Place | None, k: int, beam: int
-) -> Ranked:
-    """Greedy, beam and retrieved tactics, ranked by the model's whole-tactic score."""
-    assert gen.retriever is not None
-    gen.set_theorem(place)
-    found = gen.retriever.index.candidates(state, k, place)
-    retrieved = [c.tactic for c in found]
-    pool = lm_ranked(gen, state, place, beam, beam) + retrieved
-    pool = list(dict.fromkeys(" ".join(t.split()) for t in pool))
-    scores = score_tactics(gen, state, retrieved, pool)
-    return [c.tactic for c in merge_candidates(pool, scores, k)]
+def lm_rankings(gen: ModelTacticGenerator, ctx: Any, steps: Sequence[Any], k: int) -> list[Ranked]:
+    """The LM's candidates by log-prob; with retrieval, the retrieved tactics
+    of the prompt are scored by the model too and merged in, and the rest of
+    the k-NN list fills up to ``k``."""
+    prompts, found = lm_prompts(gen, steps)
+    out = []
+    for step, prompt, retrieved, cands in zip(steps, prompts, found,
+                                              lm_candidates(gen, prompts, ctx.beam), strict=True):  # fmt: skip
+        if gen.retriever is None:
+            out.append([c.tactic for c in cands][:k])
+            continue
+        extra = [t for t in retrieved if t not in {c.tactic for c in cands}]
+        scored = [*cands, *(Candidate(t, lp) for t, lp in zip(extra, score_tactics(gen, prompt, extra), strict=True))]
+        ranked = [c.tactic for c in sorted(scored, key=lambda c: -c.logprob)]
+        rest = knn_ranked(ctx.index, step.state, ctx.place(step), k)
+        out.append(list(dict.fromkeys([*ranked, *rest]))[:k])
+    return out
 
 
 def rankings(policy: str, ctx: Any, steps: Sequence[Any], k: int) -> list[Ranked]:
@@ -107,6 +118,4 @@ def rankings(policy: str, ctx: Any, steps: Sequence[Any], k: int) -> list[Ranked
         return [table.get(s.state.split("\n", 1)[0], prior) for s in steps]
     if policy == "knn":
         return [knn_ranked(ctx.index, s.state, ctx.place(s), k) for s in steps]
-    gen = ctx.generators[policy]
-    rank = lm_retrieval_ranked if gen.retriever is not None else lm_ranked
-    return [rank(gen, s.state, ctx.place(s), k, ctx.beam) for s in steps]
+    return lm_rankings(ctx.generators[policy], ctx, steps, k)

@@ -24,7 +24,8 @@ from training.trainer import SCHEDULES, TrainConfig, train
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    d, m, p = TrainConfig(), ModelConfig(), PromptFormat()
+    d, m = TrainConfig(), ModelConfig()
+    p = d.prompt
     parser.add_argument(
         "--benchmark", default=d.benchmark, help="coq-stdlib or a benchmark directory"
     )
@@ -66,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--batch-size", type=int, default=d.batch_size, help="units per micro-batch")
     opt.add_argument("--grad-accum", type=int, default=d.grad_accum)
     opt.add_argument(
-        "--lr", type=float, default=None, help="default 1e-3 from scratch, 2e-5 fine-tuning"
+        "--lr", type=float, default=None, help="default 2e-3 from scratch, 2e-5 fine-tuning"
     )
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay)
     opt.add_argument("--warmup-steps", type=int, default=d.warmup_steps)

@@ -155,6 +155,8 @@ def resolve_members(
         return [Member("symbolic", "symbolic")]
     if spec.startswith("model:"):
         return [model_member(Path(spec.removeprefix("model:")))]
+    if spec == "knn" or spec.startswith("knn:"):  # k-NN over the train split's states
+        return [Member("knn", spec if spec != "knn" else f"knn:{benchmark}")]
     from prover.generators import GENERATORS
 
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")

@@ -162,3 +162,23 @@ def test_a_tiny_model_with_retrieval_overfits_a_tiny_set(tmp_path: Path) -> None
         gen.set_theorem(data.places[step.theorem_id])
         (best,) = gen.generate([step.state], 1, sample=False)
         assert best[0].tactic == step.tactic
+
+
+def test_knn_generator_from_the_registry(tmp_path: Path) -> None:
+    from lean_env.errors import UserError
+    from prover.ensemble import resolve_members
+    from prover.generators import make_generator
+
+    bench = make_benchmark(tmp_path / "tiny")
+    gen = make_generator(f"knn:{bench}", seed=0)
+    assert isinstance(gen, KnnTacticGenerator)
+    assert (bench / "knn-index.npz").is_file()  # cached beside the benchmark
+    data = load_train_data(str(bench))
+    (cands,) = gen.generate([data.val[0].state], 4)
+    assert cands and cands[0].tactic.startswith("intros")  # the nearest states begin with intros
+    assert all(c.logprob <= 0 for c in cands)
+    got = resolve_members(ensemble=None, models="models", model=None, generator="knn",
+                          benchmark=str(bench))  # fmt: skip
+    assert [m.generator for m in got] == [f"knn:{bench}"]
+    with pytest.raises(UserError):
+        make_generator("knn:/does/not/exist", seed=0)

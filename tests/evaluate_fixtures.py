@@ -71,8 +71,8 @@ def train_models(root: Path, bench: Path, steps: list[Step]) -> Path:
     from test_training_trainer import config as train_config
 
     from benchmarks.loader import load_benchmark
-    from training.losses import LossConfig
     from prover.training_data import train_on_benchmark as train
+    from training.losses import LossConfig
 
     theorems = load_benchmark(str(bench)).theorems()
     taught = root / "taught"

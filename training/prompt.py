@@ -67,7 +67,7 @@ def fit_state(tokenizer: Any, state: str, budget: int) -> list[int]:
     header, hyps, goal, rest = parts
     left = budget - sum(_cost(tokenizer, ln) for ln in header + goal)
     kept_hyps: list[str] = []
-    if left > 0 and hyps:
+    if hyps and left > _cost(tokenizer, ELLIPSIS):
         costs = [_cost(tokenizer, ln) for ln in hyps]
         kept_hyps = _middle_out(hyps, costs, left - _cost(tokenizer, ELLIPSIS))
         left -= sum(_cost(tokenizer, ln) for ln in kept_hyps)

@@ -38,7 +38,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--lm-retrieval", metavar="DIR", help="a model trained with retrieval")
     p.add_argument("--models", metavar="DIR", help="ce/, n4/, ... for the dco rows")
     p.add_argument("--policies", default="prior,lookup,knn,lm,lm+retrieval")
-    p.add_argument("--limit", type=int, default=1000, help="val steps (a seeded sample)")
+    p.add_argument("--limit", type=int, default=0, help="val steps (a seeded sample; 0: all)")
     p.add_argument("--train-limit", type=int, default=1000, help="train steps for the dco rows")
     p.add_argument("--beam", type=int, default=16, help="beam width of the LM policies")
     p.add_argument("--seed", type=int, default=0)

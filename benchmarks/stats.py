@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lean_env.coq.sentences import Sentence
 
@@ -55,6 +55,9 @@ class BenchmarkStats:
     tactic_lengths: dict[str, Lengths]  # per split and "all": bullets and braces left out
     heads: list[tuple[str, int]]  # most common tactic heads over all steps
     tactics: list[tuple[str, int]]  # most common whole tactics
+    # model targets per split: the steps less bullets and braces, which are
+    # left out of training and never generated
+    targets: dict[str, int] = field(default_factory=dict)
 
 
 def compute_stats(benchmark: Benchmark, top: int = 20) -> BenchmarkStats:
@@ -73,6 +76,8 @@ def compute_stats(benchmark: Benchmark, top: int = 20) -> BenchmarkStats:
             if not is_structural(tactic):
                 heads[tactic_head(tactic)] += 1
                 whole[tactic] += 1
+    targets = {s: sum(not is_structural(x) for t in ts for x in t.tactics)
+               for s, ts in by_split.items()}  # fmt: skip
     return BenchmarkStats(
         {s: len(ts) for s, ts in by_split.items()},
         steps,
@@ -80,14 +85,21 @@ def compute_stats(benchmark: Benchmark, top: int = 20) -> BenchmarkStats:
         tactic_lengths,
         heads.most_common(top),
         whole.most_common(top),
+        targets,
     )
 
 
 def format_stats(name: str, stats: BenchmarkStats) -> str:
-    lines = [f"benchmark {name}", f"{'split':<8}{'theorems':>10}{'steps':>10}"]
+    lines = [f"benchmark {name}",
+             f"{'split':<8}{'theorems':>10}{'steps':>10}{'targets':>10}{'bullets':>10}"]  # fmt: skip
     for s in SPLITS:
-        lines.append(f"{s:<8}{stats.theorems[s]:>10}{stats.steps[s]:>10}")
-    lines.append(f"{'total':<8}{sum(stats.theorems.values()):>10}{sum(stats.steps.values()):>10}")
+        t = stats.targets.get(s, stats.steps[s])
+        lines.append(f"{s:<8}{stats.theorems[s]:>10}{stats.steps[s]:>10}{t:>10}"
+                     f"{stats.steps[s] - t:>10}")  # fmt: skip
+    total, targets = sum(stats.steps.values()), sum(stats.targets.values())
+    lines.append(f"{'total':<8}{sum(stats.theorems.values()):>10}{total:>10}{targets:>10}"
+                 f"{total - targets:>10}")  # fmt: skip
+    lines.append("  targets: the steps a model learns (bullets and braces are left out)")
     lines.append("proof length (steps per theorem): mean / median / max")
     for s in (*SPLITS, "all"):
         a, t = stats.lengths[s], stats.tactic_lengths[s]

@@ -379,7 +379,7 @@ class LeanDojoEnvironment(ReplayingEnvironment[LeanNode, str]):
             raise
 
     # -- stepping (see ReplayingEnvironment) -------------------------------------
-    def _check(self, tactic: str) -> str | TacticError:
+    def _check(self, tactic: str, state: ProofState) -> str | TacticError:
         try:
             return check_lean_tactic(tactic, self.theorem.name)
         except RejectedLeanTactic as exc:

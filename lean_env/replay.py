@@ -74,7 +74,7 @@ class ReplayingEnvironment(Environment, Generic[N, T]):
         node = self._nodes.get(state.id)
         if node is None or node.state != state:
             raise UnknownState(f"state {state.id} does not belong to {self.theorem.name}")
-        checked = self._check(tactic)
+        checked = self._check(tactic, state)
         if isinstance(checked, TacticError):
             return checked
         t0 = time.perf_counter()
@@ -141,8 +141,9 @@ class ReplayingEnvironment(Environment, Generic[N, T]):
 
     # -- what a backend provides ---------------------------------------------------
     @abstractmethod
-    def _check(self, tactic: str) -> T | TacticError:
-        """The tactic as it will be sent, or the error that refuses it."""
+    def _check(self, tactic: str, state: ProofState) -> T | TacticError:
+        """The tactic as it will be sent at ``state``, or the error that
+        refuses it."""
 
     @abstractmethod
     def _generation(self) -> int:

@@ -166,6 +166,8 @@ def resolve_members(
         return [model_member(Path(spec.removeprefix("model:")))]
     if spec == "hybrid" or spec.startswith("hybrid:"):
         return [Member("hybrid", spec)]
+    if spec == "knn" or spec.startswith("knn:"):  # k-NN over the train split's states
+        return [Member("knn", spec if spec != "knn" else f"knn:{benchmark}")]
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")
 
 

@@ -20,7 +20,7 @@ from search.generator import FixedTacticGenerator, TacticGenerator
 
 # Generators named by a fixed word (members of a run are labelled by it).
 NAMED_GENERATORS = ("symbolic", "symbolic-arith", "hammer")
-GENERATORS = (*NAMED_GENERATORS, "model:DIR", "hybrid", "hybrid:MODEL_DIR")
+GENERATORS = (*NAMED_GENERATORS, "model:DIR", "knn", "knn:BENCHMARK", "hybrid", "hybrid:MODEL_DIR")
 
 
 def check_available(spec: str) -> None:
@@ -41,6 +41,8 @@ def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
         return HammerGenerator()
     if spec.startswith("model:"):
         return load_model_generator(spec.removeprefix("model:"), seed)
+    if spec == "knn" or spec.startswith("knn:"):
+        return load_knn_generator(spec.removeprefix("knn").removeprefix(":") or "coq-stdlib")
     if spec == "hybrid" or spec.startswith("hybrid:"):
         from prover.hybrid import make_hybrid
 
@@ -64,4 +66,34 @@ def load_model_generator(path: str, seed: int) -> TacticGenerator:
         # several OpenMP threads on shared cores made sampling 10-20x slower
         # (measured: 39 ms vs 331 ms per one-state call beside a training run).
         torch.set_num_threads(int(os.environ.get("DCO_TORCH_THREADS", "1")))
-    return ModelTacticGenerator.from_pretrained(path, device=device, seed=seed)
+    return ModelTacticGenerator.from_pretrained(
+        path, device=device, seed=seed, retriever=model_retriever(path)
+    )
+
+
+def load_knn_generator(benchmark: str) -> TacticGenerator:
+    """Tactician-style k-NN over the benchmark's train states (index cached
+    beside the benchmark)."""
+    from prover.training_data import load_train_data
+    from training.knn import KnnTacticGenerator, load_or_build
+
+    data = load_train_data(benchmark)
+    return KnnTacticGenerator(load_or_build(data.train, data.places, data.index_path))
+
+
+def model_retriever(path: str) -> object | None:
+    """The retriever a model trained with retrieval needs (over the train
+    split of the benchmark it was trained on); None for other models."""
+    from prover.training_data import load_train_data
+    from training.data import PromptFormat
+    from training.generator import read_meta
+    from training.retrieval import retriever_for
+
+    meta = read_meta(path)
+    fmt = PromptFormat.from_dict(meta.get("prompt_format") or {})
+    if not fmt.retrieval_tokens:
+        return None
+    if not meta.get("benchmark"):
+        raise UserError(f"model {path} was trained with retrieval but names no benchmark")
+    data = load_train_data(str(meta["benchmark"]))
+    return retriever_for(data, fmt.retrieved, data.index_path)

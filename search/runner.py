@@ -65,6 +65,10 @@ def search_one(
     reseed = getattr(generator, "reseed", None)
     if callable(reseed):
         reseed(theorem_seed(seed, job.theorem))
+    # A retrieving policy must not see the theorem itself or what follows it.
+    set_theorem = getattr(generator, "set_theorem", None)
+    if callable(set_theorem):
+        set_theorem(job.theorem)
     result = searcher.search(theorem_for(job.theorem, generator), environments, generator, budget)
     return record_of(result, benchmark_id=job.benchmark_id, split=job.split, store_tree=store_tree)
 

@@ -169,8 +169,8 @@ def train_models(
     """``root/models/ce`` (CE, N'=1) and ``root/models/n2`` (DCOstep, N'=2),
     taught the traced proofs (only those in ``names``)."""
     from benchmarks.loader import load_benchmark
+    from prover.training_data import train_on_benchmark as train
     from training.losses import LossConfig
-    from training.trainer import train
 
     theorems = load_benchmark(str(bench)).theorems()
     taught = root / "taught"

@@ -96,8 +96,10 @@ def test_stats_of_a_benchmark(tmp_path: Path) -> None:
     assert (stats.lengths["all"].mean, stats.lengths["all"].median) == (2.5, 2.5)
     assert (stats.tactic_lengths["all"].mean, stats.tactic_lengths["all"].median) == (1.75, 1.5)
     assert sum(stats.theorems.values()) == 8
+    # targets: 20 steps less the 6 bullets (theorems of length >= 2)
+    assert sum(stats.steps.values()) == 20 and sum(stats.targets.values()) == 14
     assert stats.heads[0] == ("tac0", 8)
     text = format_stats("lib", stats)
-    assert "LeanDojo" in text and "tac0" in text
+    assert "LeanDojo" in text and "tac0" in text and "targets" in text
     assert tactic_head("2: rewrite <- H; auto") == "rewrite"
     assert tactic_head("Z.le_elim H") == "Z.le_elim"

@@ -36,10 +36,10 @@ from lean_env.coq.trace import TracedStep, check_traced, replay, trace_file
 from prover.cli import main
 from prover.expert.config import ExpertConfig
 from prover.expert.models import find_models, round_model_config, start_model_config
+from prover.training_data import train_on_benchmark as train
 from training.data import normalize_tactic
 from training.generator import read_meta
 from training.losses import LossConfig
-from training.trainer import train
 
 SOURCE = """Require Import Arith Lia.
 

@@ -24,6 +24,7 @@ SECTIONS = (
     "## Theorem proving on coq-stdlib",
     "## Expert iteration",
     "## Training the coq-stdlib tactic models",
+    "## Next-tactic accuracy",
     "## Speed benchmarks",
     "## Reproducing",
     "## Claims: what held here",
@@ -82,7 +83,7 @@ def test_nothing_stored_renders_not_yet_run(tmp_path: Path) -> None:
     text = (tmp_path / "out" / "REPORT.md").read_text(encoding="utf-8")
     for heading in SECTIONS:
         assert heading in text
-    assert text.count("*Not yet run.*") == 5
+    assert text.count("*Not yet run.*") == 6
     assert text.count("**not measured**") == 5
     assert not (tmp_path / "out" / "figures").exists()
 
@@ -260,9 +261,10 @@ def test_claim5_needs_a_confidence_interval_above_zero_at_k_at_least_n(tmp_path:
 def test_cli_writes_the_report_and_collects_a_trained_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from prover.training_data import train_on_benchmark as train
     from training.data import PromptFormat
     from training.model import ModelConfig
-    from training.trainer import TrainConfig, train
+    from training.trainer import TrainConfig
 
     bench = make_benchmark(tmp_path / "tiny")
     models = tmp_path / "models"
@@ -328,3 +330,15 @@ def test_provers_side_by_side_at_the_same_wall_clock(tmp_path: Path) -> None:
     p = f"{mcnemar_exact(5, 3):.3g}"
     assert f"| lm: N'=1 | symbolic: symbolic | 5 vs 3 | 5 | 3 | {p} |" in section
     assert "Paired on the same 10 theorems at 20 s:" in section
+
+
+def test_accuracy_section_renders_every_policy_and_member(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    (results / "tactic_accuracy").mkdir(parents=True)
+    row = {"top1": 0.1, "recall@4": 0.2, "recall@16": 0.3, "recall@64": 0.4, "steps": 7}
+    payload = {"prior": row, "knn": {**row, "top1": 0.125}, "dco": {"n8": {"train_top1": 0.5, "share_F_below_0.5": 0.25}}}
+    (results / "tactic_accuracy" / "val.json").write_text(json.dumps(payload))
+    generate(results, tmp_path / "out")
+    text = (tmp_path / "out" / "REPORT.md").read_text(encoding="utf-8")
+    section = text.split("## Next-tactic accuracy", 1)[1].split("\n## ", 1)[0]
+    assert "| prior " in section and "12.5%" in section and "| n8 " in section and "25.0%" in section

@@ -54,14 +54,17 @@ def test_tokenizer_is_byte_level_and_separator_is_one_token(tokenizer) -> None:
     assert tokenizer.eos_token_id is not None and tokenizer.pad_token_id != tokenizer.eos_token_id
 
 
-def test_prompt_keeps_the_head_and_ends_with_the_separator(tokenizer) -> None:
-    fmt = PromptFormat(max_prompt_tokens=12)
+def test_prompt_keeps_the_goal_and_ends_with_the_separator(tokenizer) -> None:
+    """A state too long for its budget loses hypotheses, not its goal."""
     state = PROOFS["add_zero_r"][1][5][0]
+    goal_only = "1 goal\n  ============================\n  S n + 0 = S n"
+    budget = len(tokenizer.encode(goal_only, add_special_tokens=False)) + 1  # + the separator
     full = tokenizer.encode(state, add_special_tokens=False)
-    ids = encode_prompt(tokenizer, state, fmt)
+    ids = encode_prompt(tokenizer, state, PromptFormat(max_prompt_tokens=budget))
     sep = tokenizer.convert_tokens_to_ids(SEPARATOR)
-    assert len(full) > 11 and len(ids) == 12
-    assert ids[:11] == full[:11] and ids[-1] == sep
+    assert len(full) + 1 > budget >= len(ids) and ids[-1] == sep
+    text = tokenizer.decode(ids[:-1])
+    assert text.startswith("1 goal") and text.endswith("S n + 0 = S n") and "IH :" not in text
 
 
 def test_tactic_target_ends_with_eos_and_long_tactics_are_skipped(tokenizer) -> None:

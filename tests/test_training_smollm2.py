@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from helpers import make_benchmark
 
+from prover.training_data import train_on_benchmark as train
 from training.data import PromptFormat
 from training.generator import ModelTacticGenerator, read_meta
 from training.losses import LossConfig
-from training.trainer import TrainConfig, train
+from training.trainer import TrainConfig
 
 
 def smollm2_gguf() -> Path:

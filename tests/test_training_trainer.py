@@ -12,9 +12,10 @@ import pytest
 import torch
 from helpers import FMT, PROOFS, TINY, make_benchmark, train_config
 
-from benchmarks.loader import load_benchmark
 from lean_env.errors import UserError
 from prover.cli import main
+from prover.training_data import load_train_data
+from prover.training_data import train_on_benchmark as train
 from search.generator import TacticGenerator
 from training.confidence import evaluate_steps
 from training.data import (
@@ -32,7 +33,7 @@ from training.generator import ModelTacticGenerator, read_meta
 from training.losses import LossConfig
 from training.model import load_pretrained
 from training.scoring import row_logprobs
-from training.trainer import Trainer, train
+from training.trainer import Trainer
 
 TIMING = ("tokens_per_s", "seconds", "probe_seconds")
 
@@ -48,14 +49,15 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(bench: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A CE model that has memorised the 15 training steps."""
+    """A CE model that has memorised the 13 training steps (bullets are not targets)."""
     out = tmp_path_factory.mktemp("ce")
     train(train_config(bench, out, max_steps=100, eval_every=50))
     return out
 
 
 def train_steps(bench: Path) -> list[Any]:
-    return list(load_benchmark(str(bench)).steps("train"))
+    """The training targets: the train steps less bullets and braces."""
+    return load_train_data(str(bench)).train
 
 
 def test_outputs_of_a_run(trained: Path) -> None:
@@ -203,7 +205,7 @@ def test_resume_is_exact(bench: Path, tmp_path: Path) -> None:
     split = tmp_path / "split"
 
     with pytest.raises(Crash):
-        Trainer(train_config(bench, split, **kw), on_log=crash).train()
+        Trainer(train_config(bench, split, **kw), load_train_data(str(bench)), on_log=crash).train()
     assert [p.name for p in (split / "checkpoints").iterdir()] == ["step-0000003"]
     torch.manual_seed(12345)  # a resumed process starts with some other RNG state
     train(train_config(bench, split, resume=True, **kw))

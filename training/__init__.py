@@ -2,7 +2,12 @@
 
 factor.py      F(N, p) and the DCO loss in log space (the one home of the formula)
 losses.py      ce / dcostep / dco / dcoa as strategies of one Loss interface
+dataset.py     TrainData: the steps a caller loads and passes in (bullets and braces left out)
 data.py        prompt format, encoding, units (steps or whole proofs), batches
+prompt.py      fitting a state (goal kept) and the retrieved tactics into their budgets
+features.py    features of a goal display; hypothesis-name adaptation
+knn.py         the k-NN index over train states and KnnTacticGenerator
+retrieval.py   retrieved tactics for prompts, never from the theorem or after it
 tokenizer.py   byte-level BPE trained on the corpus
 model.py       the from-scratch model config; loading any HF / GGUF checkpoint
 scoring.py     target log-probs of a batch (one forward pass)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +36,23 @@ class Greedy:
 
 
 def greedy_tactics(
-    model: Any, tokenizer: Any, fmt: PromptFormat, states: Sequence[str], batch_size: int = 64
+    model: Any,
+    tokenizer: Any,
+    fmt: PromptFormat,
+    states: Sequence[str],
+    batch_size: int = 64,
+    retrieved: Sequence[Sequence[str]] | None = None,
 ) -> list[Greedy]:
+    """The greedy tactic of each state (``retrieved[i]``: the retrieved
+    tactics of state i's prompt, for a model trained with retrieval)."""
     out: list[Greedy] = []
+    found = retrieved if retrieved is not None else [()] * len(states)
     for start in range(0, len(states), batch_size):
-        prompts = [encode_prompt(tokenizer, s, fmt) for s in states[start : start + batch_size]]
+        prompts = [
+            encode_prompt(tokenizer, s, fmt, r)
+            for s, r in zip(states[start : start + batch_size],
+                            found[start : start + batch_size], strict=True)
+        ]  # fmt: skip
         d = decode(
             model, prompts, eos=eos_id(tokenizer), pad=pad_id(tokenizer),
             max_new_tokens=fmt.max_tactic_tokens + 1, greedy=True,
@@ -74,13 +86,16 @@ def evaluate_steps(
     fmt: PromptFormat,
     steps: Sequence[Any],
     batch_size: int = 64,
+    retrieved: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Next-tactic accuracy (greedy tactic == human tactic, whitespace
     normalised) and the max-confidence distribution over ``steps``."""
     was_training = model.training
     model.eval()
     try:
-        preds = greedy_tactics(model, tokenizer, fmt, [s.state for s in steps], batch_size)
+        preds = greedy_tactics(
+            model, tokenizer, fmt, [s.state for s in steps], batch_size, retrieved
+        )
     finally:
         model.train(was_training)
     hits = [
@@ -106,16 +121,23 @@ class GreedyProof:
 
 
 def greedy_proof(
-    model: Any, tokenizer: Any, fmt: PromptFormat, env: Environment, max_depth: int = 50
+    model: Any,
+    tokenizer: Any,
+    fmt: PromptFormat,
+    env: Environment,
+    max_depth: int = 50,
+    retrieve: Callable[[str], Sequence[str]] | None = None,
 ) -> GreedyProof:
     """Follow the greedy tactic from the root until the proof is finished, a
     tactic fails, or ``max_depth``; the proof's probability is the product of
-    the greedy tactics' probabilities (as far as the rollout went)."""
+    the greedy tactics' probabilities (as far as the rollout went).
+    ``retrieve(goals)``: the retrieved tactics, for a model trained with them."""
     state: Any = env.initial_state
     tactics: list[str] = []
     logprob = 0.0
     for _ in range(max_depth):
-        (g,) = greedy_tactics(model, tokenizer, fmt, [state.goals], 1)
+        found = [retrieve(state.goals)] if retrieve is not None else None
+        (g,) = greedy_tactics(model, tokenizer, fmt, [state.goals], 1, found)
         logprob += g.logprob
         if not g.finished:
             return GreedyProof(tuple(tactics), logprob, "cut")

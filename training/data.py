@@ -3,17 +3,21 @@
 Prompt format (documented in the README, stored in every trained model's
 ``training_meta.json``): a training sequence is
 
-    [BOS] state SEPARATOR tactic EOS
+    [BOS] [retrieved RETRIEVED] state SEPARATOR tactic EOS
 
 where ``state`` is the pretty-printed goals before the step (exactly the
 ``state`` of ``steps.jsonl``), ``SEPARATOR`` is ``<|tactic|>`` (one special
 token for a tokenizer trained here, plain text for a pretrained one), and BOS
 is whatever the tokenizer adds by itself (nothing for the one trained here).
+With retrieval (``retrieval_tokens > 0``) the prompt starts with the tactics
+of the nearest training states of other, earlier theorems (one a line, best
+first, at most ``retrieved`` of them within ``retrieval_tokens`` tokens; see
+:mod:`training.knn`) and the ``<|retrieved|>`` marker.
 The state and the tactic are encoded separately, so a tactic has the same
 tokens in training and in generation. Only the tactic tokens and the EOS are
 scored: the loss never sees the state. A state longer than
-``max_prompt_tokens`` keeps its head (the first goal and its hypotheses come
-first in Coq's display); a step whose tactic is longer than
+``max_prompt_tokens`` loses hypotheses from the middle first and never its
+goal line (:mod:`training.prompt`); a step whose tactic is longer than
 ``max_tactic_tokens`` is skipped (a truncated tactic would be a wrong target).
 
 A *unit* is what the loss weighs as one example: one step (CE, DCOstep,
@@ -26,7 +30,7 @@ training sees the same layout as generation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,7 +38,10 @@ import torch
 
 from lean_env.errors import UserError
 
+from .prompt import fit_state, retrieved_block
+
 SEPARATOR = "<|tactic|>"
+RETRIEVED = "<|retrieved|>"
 IGNORE = -100  # label of a position that is not scored
 
 
@@ -43,19 +50,29 @@ class PromptFormat:
     separator: str = SEPARATOR
     max_prompt_tokens: int = 256
     max_tactic_tokens: int = 64
+    retrieval_tokens: int = 0  # budget of the retrieved block; 0: no retrieval
+    retrieved: int = 8  # at most this many retrieved tactics
 
     def __post_init__(self) -> None:
         if self.max_prompt_tokens < 2 or self.max_tactic_tokens < 1:
             raise UserError("--max-prompt-tokens must be >= 2 and --max-tactic-tokens >= 1")
+        if self.retrieval_tokens < 0 or self.retrieved < 1:
+            raise UserError("--retrieval-tokens must be >= 0 and --retrieved >= 1")
+
+    @property
+    def max_positions(self) -> int:
+        """The longest sequence: prompt, retrieved block and its marker, tactic, EOS."""
+        extra = self.retrieval_tokens + 1 if self.retrieval_tokens else 0
+        return self.max_prompt_tokens + extra + self.max_tactic_tokens + 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PromptFormat:
-        return cls(
-            **{k: d[k] for k in ("separator", "max_prompt_tokens", "max_tactic_tokens") if k in d}
-        )
+        keys = ("separator", "max_prompt_tokens", "max_tactic_tokens", "retrieval_tokens",
+                "retrieved")  # fmt: skip
+        return cls(**{k: d[k] for k in keys if k in d})
 
 
 def normalize_tactic(tactic: str) -> str:
@@ -74,10 +91,18 @@ def pad_id(tokenizer: Any) -> int:
     return int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_id(tokenizer))
 
 
-def encode_prompt(tokenizer: Any, state: str, fmt: PromptFormat) -> list[int]:
+def encode_prompt(
+    tokenizer: Any, state: str, fmt: PromptFormat, retrieved: Sequence[str] = ()
+) -> list[int]:
+    """[BOS] [retrieved block, marker] state (fitted to its budget) SEPARATOR."""
     sep = tokenizer.encode(fmt.separator, add_special_tokens=False)
-    head = tokenizer.encode(state, add_special_tokens=True)
-    return head[: max(fmt.max_prompt_tokens - len(sep), 0)] + sep
+    bos = tokenizer.encode("", add_special_tokens=True)
+    block: list[int] = []
+    if fmt.retrieval_tokens:
+        block = retrieved_block(tokenizer, retrieved[: fmt.retrieved], fmt.retrieval_tokens)
+        block += tokenizer.encode(RETRIEVED, add_special_tokens=False)
+    budget = max(fmt.max_prompt_tokens - len(sep) - len(bos), 0)
+    return bos + block + fit_state(tokenizer, state, budget) + sep
 
 
 def encode_tactic(tokenizer: Any, tactic: str, fmt: PromptFormat) -> list[int] | None:
@@ -116,10 +141,16 @@ class UnitSet:
 
 
 def build_units(
-    steps: Iterable[Any], tokenizer: Any, fmt: PromptFormat, *, by_proof: bool = False
+    steps: Iterable[Any],
+    tokenizer: Any,
+    fmt: PromptFormat,
+    *,
+    by_proof: bool = False,
+    retrieve: Callable[[Any], Sequence[str]] | None = None,
 ) -> UnitSet:
     """Encode ``steps`` (objects with theorem_id, index, state, tactic) into
-    units: one per step, or one per proof (its steps in index order)."""
+    units: one per step, or one per proof (its steps in index order).
+    ``retrieve(step)`` gives the retrieved tactics of a step's prompt."""
     groups: dict[int, list[tuple[int, str, str, Row]]] = {}
     out = UnitSet([])
     for step in steps:
@@ -128,7 +159,8 @@ def build_units(
         if target is None:
             out.skipped_steps += 1
             continue
-        row = Row(tuple(encode_prompt(tokenizer, step.state, fmt)), tuple(target))
+        found = retrieve(step) if retrieve is not None and fmt.retrieval_tokens else ()
+        row = Row(tuple(encode_prompt(tokenizer, step.state, fmt, found)), tuple(target))
         key = step.theorem_id if by_proof else out.num_steps
         groups.setdefault(key, []).append((step.index, step.state, step.tactic, row))
     for key, items in groups.items():

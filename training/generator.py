@@ -5,7 +5,9 @@
 ``max_rows`` sequences, or with ``sample=False`` returns the ``k`` best by a
 beam search of width ``k``. Each candidate carries the sum of its tokens'
 log-probs under the model (EOS included); identical tactics are merged and
-candidates come best first. Tactics cut at the length limit are dropped.
+candidates come best first. Tactics cut at the length limit are dropped, and
+so are bullets and braces: they are not tactics a model proposes (search
+handles focusing itself).
 
 One sampled tactic per state (``k = 1``, what pass@N rollouts ask for at
 every step) is a draw per entry of ``states``, repeats included: rollouts
@@ -15,6 +17,10 @@ the shared KV cache), which is what makes pass@512 cheap: 512 rollouts at
 the root cost one prompt pass instead of 512. With ``share_prefix=False``
 every entry gets its own pass (the former behaviour, kept to measure the
 difference). When no state repeats, both give the same tactics for a seed.
+
+A model trained with retrieval gets a :class:`~training.retrieval.Retriever`;
+the search runner calls :meth:`ModelTacticGenerator.set_theorem` before each
+theorem, so retrieval never sees that theorem or what follows it in its file.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from lean_env.errors import UserError
 from search.generator import Candidate
 
 from .data import PromptFormat, encode_prompt, eos_id, pad_id
+from .dataset import Place, as_place, is_structural
 from .model import load_pretrained
+from .retrieval import Retriever
 from .sampling import decode, model_device
 
 META_FILE = "training_meta.json"
@@ -50,9 +58,12 @@ def read_meta(path: str | Path) -> dict[str, Any]:
 def merge_candidates(
     texts: Sequence[str | None], logprobs: Sequence[float], k: int
 ) -> list[Candidate]:
-    """Distinct tactics, best first; None (unfinished) and empty texts dropped."""
+    """Distinct tactics, best first; None (unfinished), empty texts, bullets
+    and braces dropped."""
     best: dict[str, float] = {}
     for text, lp in zip(texts, logprobs, strict=True):
+        if text and is_structural(text):
+            continue
         if text and (text not in best or lp > best[text]):
             best[text] = lp
     ranked = sorted(best.items(), key=lambda item: -item[1])
@@ -70,8 +81,11 @@ class ModelTacticGenerator:
         max_rows: int = 512,
         seed: int | None = 0,
         share_prefix: bool = True,
+        retriever: Retriever | None = None,
     ) -> None:
         self.model = model.eval()
+        self.retriever = retriever
+        self.place: Place | None = None
         self.share_prefix = share_prefix
         self.prompt_passes = 0  # prompts run through the model so far (sampling)
         self.tokenizer = tokenizer
@@ -95,6 +109,18 @@ class ModelTacticGenerator:
         fmt = PromptFormat.from_dict(meta.get("prompt_format", {}))
         return cls(model, tokenizer, fmt, **kwargs)
 
+    def set_theorem(self, theorem: Any) -> None:
+        """Retrieve only what a proof of ``theorem`` (Theorem, Place, None) may see."""
+        self.place = as_place(theorem)
+
+    def prompts(self, states: Sequence[str]) -> list[list[int]]:
+        if self.retriever is None or not self.fmt.retrieval_tokens:
+            return [encode_prompt(self.tokenizer, s, self.fmt) for s in states]
+        return [
+            encode_prompt(self.tokenizer, s, self.fmt, self.retriever.for_state(s, self.place))
+            for s in states
+        ]
+
     def reseed(self, seed: int) -> None:
         """Restart sampling from ``seed`` (batch runs call it before each theorem)."""
         self.rng.manual_seed(seed)
@@ -111,7 +137,20 @@ class ModelTacticGenerator:
             raise ValueError(f"sampling needs temperature > 0, got {temperature}")
         if sample and k == 1 and self.share_prefix:
             return self._draw_each(states, temperature)
-        prompts = [encode_prompt(self.tokenizer, s, self.fmt) for s in states]
+        return self.generate_from_prompts(
+            self.prompts(states), k, temperature=temperature, sample=sample
+        )
+
+    def generate_from_prompts(
+        self,
+        prompts: Sequence[Sequence[int]],
+        k: int,
+        *,
+        temperature: float = 1.0,
+        sample: bool = True,
+    ) -> list[list[Candidate]]:
+        """:meth:`generate` for prompts already encoded (``encode_prompt``)."""
+        prompts = [list(p) for p in prompts]
         out: list[list[Candidate]] = []
         per_chunk = max(1, self.max_rows // k)
         for start in range(0, len(prompts), per_chunk):
@@ -149,7 +188,7 @@ class ModelTacticGenerator:
         for chunk in chunks:
             if not chunk:
                 continue
-            prompts = [encode_prompt(self.tokenizer, s, self.fmt) for s, _ in chunk]
+            prompts = self.prompts([s for s, _ in chunk])
             texts, scores = self._decode(prompts, [len(i) for _, i in chunk], temperature, True)
             order = [i for _, idx in chunk for i in idx]  # prompt-major, as decode's rows
             for i, text, score in zip(order, texts, scores, strict=True):

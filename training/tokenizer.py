@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from .data import SEPARATOR
+from .data import RETRIEVED, SEPARATOR
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
-SPECIAL_TOKENS = (EOS, PAD, SEPARATOR)
+SPECIAL_TOKENS = (EOS, PAD, SEPARATOR, RETRIEVED)
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> PreTrainedTokenizerFast:
@@ -41,5 +41,5 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> PreTrainedT
         tokenizer_object=core,
         eos_token=EOS,
         pad_token=PAD,
-        additional_special_tokens=[SEPARATOR],
+        additional_special_tokens=[SEPARATOR, RETRIEVED],
     )

@@ -30,16 +30,17 @@ from typing import Any
 import torch
 from transformers import AutoTokenizer, get_scheduler
 
-from benchmarks.loader import load_benchmark
 from lean_env.errors import UserError
 
 from . import checkpoint
 from .confidence import evaluate_steps
 from .data import PromptFormat, build_units, collate, corpus_texts, normalize_tactic, pad_id
+from .dataset import TrainData
 from .generator import META_FILE
 from .losses import Loss, LossConfig, Verifier, make_loss
 from .model import ModelConfig, build_model, load_pretrained
 from .refill import AllConfident, UnitStream, next_batch
+from .retrieval import retriever_for
 from .sampling import text_sampler
 from .tokenizer import train_tokenizer
 
@@ -53,20 +54,24 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     base_model: str | None = None  # a HF checkpoint directory (or GGUF); None: from scratch
     model: ModelConfig = field(default_factory=ModelConfig)
-    prompt: PromptFormat = field(default_factory=PromptFormat)
+    # The default recipe: the state in up to 192 tokens (truncation keeps the
+    # goal) after up to 8 retrieved tactics in 96 tokens.
+    prompt: PromptFormat = field(
+        default_factory=lambda: PromptFormat(max_prompt_tokens=192, retrieval_tokens=96)
+    )
     batch_size: int = 32  # units per micro-batch per process
     grad_accum: int = 1
-    lr: float | None = None  # None: 1e-3 from scratch, 2e-5 from a base model
+    lr: float | None = None  # None: 2e-3 from scratch, 2e-5 from a base model
     weight_decay: float = 0.01
     warmup_steps: int = 100
     schedule: str = "cosine"  # or "constant" (after the warm-up)
-    epochs: float = 1.0  # sets max_steps when that is None (nominal: discards also consume data)
+    epochs: float = 20.0  # sets max_steps when that is None (nominal: discards also consume data)
     max_steps: int | None = None
     max_grad_norm: float = 1.0
-    checkpoint_every: int = 500
+    checkpoint_every: int = 250
     keep_checkpoints: int = 2
-    eval_every: int = 0  # 0: only at the end
-    eval_limit: int = 500  # validation steps used by an evaluation (a fixed seeded subset)
+    eval_every: int = 250  # 0: only at the end
+    eval_limit: int = 300  # validation steps used by an evaluation (a fixed seeded subset)
     seed: int = 0
     mixed_precision: str = "no"  # "bf16" / "fp16" on a GPU
     group_by_length: bool = True
@@ -93,7 +98,7 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else (2e-5 if self.base_model else 1e-3)
+        return self.lr if self.lr is not None else (2e-5 if self.base_model else 2e-3)
 
 
 def reference_verifier(steps: list[Any]) -> Verifier:
@@ -137,9 +142,13 @@ def _optimizer(model: Any, lr: float, weight_decay: float) -> torch.optim.Optimi
 
 
 class Trainer:
+    """Trains on ``data`` (loaded by the caller: the trainer reads no
+    benchmark itself); ``config.benchmark`` only labels the run."""
+
     def __init__(
         self,
         config: TrainConfig,
+        data: TrainData,
         *,
         verify: Verifier | None = None,
         on_log: Callable[[dict[str, Any]], None] | None = None,
@@ -159,26 +168,45 @@ class Trainer:
         self.accelerator = Accelerator(
             gradient_accumulation_steps=config.grad_accum, mixed_precision=config.mixed_precision
         )
-        benchmark = load_benchmark(config.benchmark)
-        self.benchmark_name = benchmark.name
-        train_steps = list(benchmark.steps("train"))
+        self.benchmark_name = data.name
+        train_steps = list(data.train)
         if not train_steps:
-            raise UserError(f"benchmark {config.benchmark!r} has no training steps")
-        val_steps = list(benchmark.steps("val"))
+            raise UserError(f"benchmark {data.name!r} has no training steps")
+        val_steps = list(data.val)
         random.Random(config.seed).shuffle(val_steps)
         self.val_steps = val_steps[: config.eval_limit]
         self.out.mkdir(parents=True, exist_ok=True)
+        self.retriever = (
+            retriever_for(data, config.prompt.retrieved, data.index_path)
+            if config.prompt.retrieval_tokens
+            else None
+        )
         self.model, self.tokenizer = self._model_and_tokenizer(train_steps)
         self.loss: Loss = make_loss(
             config.loss,
             sample=text_sampler(self.tokenizer, config.prompt),
             verify=verify or reference_verifier(train_steps),
         )
-        units = build_units(train_steps, self.tokenizer, config.prompt, by_proof=self.loss.by_proof)
+        self._setup_data(train_steps)
+        self._setup_optimisation()
+        self.step = 0
+        self.totals = {"tokens": 0, "discarded": 0, "probed": 0, "units": 0, "seconds": 0.0}
+
+    # -- setup -------------------------------------------------------------
+
+    def _setup_data(self, train_steps: list[Any]) -> None:
+        config, acc = self.config, self.accelerator
+        retrieve = None
+        if self.retriever is not None:
+            self.retriever.for_steps([*train_steps, *self.val_steps])  # computed once, kept
+            retrieve = self.retriever.for_step
+        units = build_units(
+            train_steps, self.tokenizer, config.prompt, by_proof=self.loss.by_proof,
+            retrieve=retrieve,
+        )  # fmt: skip
         if not units.units:
             raise UserError("every training step's tactic is longer than --max-tactic-tokens")
         self.num_units, self.skipped_steps = len(units.units), units.skipped_steps
-        acc = self.accelerator
         per_step = config.batch_size * config.grad_accum * acc.num_processes
         self.max_steps = config.max_steps or max(
             1, math.ceil(config.epochs * self.num_units / per_step)
@@ -187,6 +215,9 @@ class Trainer:
         shard = units.units[acc.process_index :: acc.num_processes]
         self.stream = UnitStream(shard, config.seed, config.batch_size, config.group_by_length)
         self.pad = pad_id(self.tokenizer)
+
+    def _setup_optimisation(self) -> None:
+        config, acc = self.config, self.accelerator
         self.optimizer = _optimizer(self.model, config.learning_rate, config.weight_decay)
         self.scheduler = get_scheduler(
             "cosine" if config.schedule == "cosine" else "constant_with_warmup",
@@ -199,14 +230,10 @@ class Trainer:
         # The scheduler steps once per optimizer step whatever the number of
         # processes (Accelerate's wrapper would step it once per process).
         acc.register_for_checkpointing(self.scheduler)
-        self.step = 0
-        self.totals = {"tokens": 0, "discarded": 0, "probed": 0, "units": 0, "seconds": 0.0}
-
-    # -- setup -------------------------------------------------------------
 
     def _model_and_tokenizer(self, train_steps: list[Any]) -> tuple[Any, Any]:
         config = self.config
-        max_positions = config.prompt.max_prompt_tokens + config.prompt.max_tactic_tokens + 1
+        max_positions = config.prompt.max_positions
         if config.base_model:
             model, tokenizer = load_pretrained(config.base_model)
         elif self.resume_from and (self.out / "tokenizer.json").is_file():
@@ -312,7 +339,8 @@ class Trainer:
 
     def evaluate(self) -> dict[str, Any]:
         model = self.accelerator.unwrap_model(self.model)
-        return evaluate_steps(model, self.tokenizer, self.config.prompt, self.val_steps)
+        retrieved = [self.retriever.for_step(s) for s in self.val_steps] if self.retriever else None
+        return evaluate_steps(model, self.tokenizer, self.config.prompt, self.val_steps, retrieved=retrieved)
 
     def _state(self) -> dict[str, Any]:
         return {
@@ -447,5 +475,5 @@ class Trainer:
         (self.out / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
 
-def train(config: TrainConfig, **kwargs: Any) -> Path:
-    return Trainer(config, **kwargs).train()
+def train(config: TrainConfig, data: TrainData, **kwargs: Any) -> Path:
+    return Trainer(config, data, **kwargs).train()

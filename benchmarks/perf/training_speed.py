@@ -30,6 +30,7 @@ import torch
 
 from benchmarks.loader import load_benchmark
 from training.data import Batch, PromptFormat, Unit, build_units, collate, pad_id
+from training.dataset import TrainData
 from training.generator import ModelTacticGenerator
 from training.losses import Loss, LossConfig, make_loss
 from training.model import ModelConfig
@@ -55,7 +56,8 @@ def _train_model(
         TrainConfig(
             benchmark=benchmark, out=out, model=model, prompt=prompt, max_steps=steps,
             warmup_steps=min(10, steps), progress=False, eval_limit=0, checkpoint_every=10**9,
-        )
+        ),
+        TrainData.from_benchmark(load_benchmark(benchmark)),
     )  # fmt: skip
     trainer.train()
     return trainer

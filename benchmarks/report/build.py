@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.report import direct, expert, perf, provenance, proving, training
+from benchmarks.report import accuracy, direct, expert, perf, provenance, proving, training
 from benchmarks.report.claims import HELD, NOT_HELD, NOT_MEASURED, Claim, all_claims
 from benchmarks.report.markdown import relpath, table
 from benchmarks.report.sources import load
@@ -57,7 +57,7 @@ def render(results_dir: Path, out_dir: Path) -> tuple[str, list[Path]]:
         "",
     ]
     text = "\n".join([*header, direct_md, proving_md, expert.section(stored.expert), training_md,
-                      perf.section(stored.perf),
+                      accuracy.section(results_dir), perf.section(stored.perf),
                       provenance.section(stored, out_dir), claims_section(claims)])  # fmt: skip
     return text.rstrip("\n") + "\n", [*direct_figs, *proving_figs, *training_figs]
 

@@ -39,6 +39,9 @@ def reconstruct_command(meta: dict[str, Any], model_dir: str) -> list[str]:
         value = cfg.get(key)
         if value is not None and value != getattr(defaults, key):
             cmd += [f"--{key.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
+    for key, value in (meta.get("prompt_format") or {}).items():
+        if key != "separator" and value != getattr(defaults.prompt, key, value):
+            cmd += [f"--{key.replace('_', '-')}", str(value)]
     size = ModelConfig()
     for key, value in (meta.get("model_config") or {}).items():
         if key in ("hidden", "layers", "heads", "mlp", "vocab_size") and value != getattr(size, key):

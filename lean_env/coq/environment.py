@@ -32,7 +32,7 @@ from ..types import (
 from .coqtop import CoqInterrupted, CoqTimeout, Response
 from .sentences import Sentence
 from .session import CoqSession
-from .tactic_check import RejectedTactic, check_tactic
+from .tactic_check import RejectedTactic, check_tactic, focus_first
 from .verify import verify_proof
 
 # A tactic past its timeout is interrupted (SIGINT); the hard kill of the
@@ -104,16 +104,36 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
 
     # -- protocol --------------------------------------------------------------
     def verify(self, tactics: Sequence[str]) -> Verification:
-        return verify_proof(self.theorem, tactics, timeout=self.verify_timeout)
+        return verify_proof(self.theorem, self.as_sent(tactics), timeout=self.verify_timeout)
+
+    def as_sent(self, tactics: Sequence[str]) -> list[str]:
+        """``tactics`` as run_tactic sent them along this environment's states
+        (``1: `` in front where several goals were focused); as given past the
+        first step that was not run here."""
+        children = {(n.parent, n.tactic.text): i for i, n in self._nodes.items() if n.tactic}
+        out, node = [], 0
+        for k, tactic in enumerate(tactics):
+            try:
+                sent = focus_first(check_tactic(tactic), self._nodes[node].state.num_goals)
+            except RejectedTactic:
+                return out + list(tactics[k:])
+            nxt = children.get((node, sent.text))
+            if nxt is None:
+                return out + list(tactics[k:])
+            out.append(sent.text)
+            node = nxt
+        return out
 
     def close(self) -> None:
         if self._own_session:
             self.session.close()
 
     # -- internals -------------------------------------------------------------
-    def _check(self, tactic: str) -> Sentence | TacticError:
+    def _check(self, tactic: str, state: ProofState) -> Sentence | TacticError:
+        # Under `Default Goal Selector "!"` a plain tactic fails while several
+        # goals are focused; `1: tac` works under every selector.
         try:
-            return check_tactic(tactic, self.theorem.name)
+            return focus_first(check_tactic(tactic, self.theorem.name), state.num_goals)
         except RejectedTactic as exc:
             return TacticError(f"rejected: {exc}")
 

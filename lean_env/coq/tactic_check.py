@@ -65,3 +65,17 @@ def check_tactic(text: str, theorem_name: str = "") -> Sentence:
         if any(i in (short, theorem_name) or theorem_name.endswith("." + i) for i in full_idents):
             raise RejectedTactic(f"tactic refers to the theorem being proved ({short})")
     return sentence
+
+
+def focus_first(sentence: Sentence, num_goals: int) -> Sentence:
+    """``1: tac`` for a plain tactic sent while several goals are focused.
+
+    Under Coq's default goal selector ``1`` the two mean the same; a file that
+    sets ``Default Goal Selector "!"`` rejects the bare tactic. So a proof that
+    search finds without bullets replays in any file."""
+    text = sentence.text
+    if num_goals <= 1 or sentence.is_structural or _SELECTOR.match(text):
+        return sentence
+    if not text[:1].islower() and not text.startswith(("(", "[")):
+        return sentence  # Unshelve and qualified Ltac calls take no selector
+    return Sentence("1: " + text, sentence.start, sentence.end)

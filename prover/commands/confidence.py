@@ -18,13 +18,16 @@ import argparse
 import json
 import random
 from collections import Counter
+from functools import partial
 from typing import Any
 
 from benchmarks.format import SPLITS
 from benchmarks.loader import load_benchmark
 from lean_env.environment import open_environment
 from lean_env.errors import EnvironmentError_, UserError
+from prover.generators import model_retriever
 from training.confidence import evaluate_steps, greedy_proof, summarize
+from training.dataset import as_place, tactic_steps
 from training.generator import ModelTacticGenerator
 
 
@@ -57,7 +60,12 @@ def _proofs(
     for bt in theorems:
         try:
             with open_environment(bt.theorem, tactic_timeout=args.tactic_timeout) as env:
-                g = greedy_proof(gen.model, gen.tokenizer, gen.fmt, env, args.max_depth)
+                retrieve = (
+                    partial(gen.retriever.for_state, place=as_place(bt.theorem))
+                    if gen.retriever is not None
+                    else None
+                )
+                g = greedy_proof(gen.model, gen.tokenizer, gen.fmt, env, args.max_depth, retrieve)
         except EnvironmentError_ as exc:
             outcomes["environment error"] += 1
             print(f"{bt.name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
@@ -77,12 +85,18 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1 or args.max_depth < 1:
         raise UserError("--batch-size and --max-depth must be >= 1")
     benchmark = load_benchmark(args.benchmark)
-    gen = ModelTacticGenerator.from_pretrained(args.model, device=args.device)
+    gen = ModelTacticGenerator.from_pretrained(
+        args.model, device=args.device, retriever=model_retriever(args.model)
+    )
     if args.unit == "step":
-        steps = _sample(list(benchmark.steps(args.split)), args.limit, args.seed)
+        # bullets and braces are not tactics a model proposes
+        steps = _sample(tactic_steps(benchmark.steps(args.split)), args.limit, args.seed)
         if not steps:
             raise UserError(f"benchmark {benchmark.name!r} has no {args.split} steps")
-        result = evaluate_steps(gen.model, gen.tokenizer, gen.fmt, steps, args.batch_size)
+        retrieved = gen.retriever.for_steps(steps) if gen.retriever is not None else None
+        result = evaluate_steps(
+            gen.model, gen.tokenizer, gen.fmt, steps, args.batch_size, retrieved=retrieved
+        )
     else:
         theorems = _sample(benchmark.theorems(args.split), args.limit, args.seed)
         if not theorems:

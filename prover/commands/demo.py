@@ -89,6 +89,7 @@ def ensure_benchmark() -> None:
 def ensure_models(args: argparse.Namespace) -> list[Any]:
     """One model per N' under --models, training the missing ones."""
     from prover import ensemble as ens
+    from prover.training_data import load_train_data
     from training.losses import LossConfig
     from training.trainer import TrainConfig, train
 
@@ -105,7 +106,8 @@ def ensure_models(args: argparse.Namespace) -> list[Any]:
         train(TrainConfig(benchmark=BENCHMARK, out=str(out), loss=loss,
                           max_steps=args.train_steps, warmup_steps=min(50, args.train_steps),
                           checkpoint_every=50, seed=args.seed, resume=resume,
-                          progress=sys.stderr.isatty()))  # fmt: skip
+                          progress=sys.stderr.isatty()),
+              load_train_data(BENCHMARK))  # fmt: skip
     if found:
         _step(f"reusing models in {models}: {', '.join(ens.label(n) for n in sorted(found))}")
     return ens.ensemble_members(n_primes, models, BENCHMARK)

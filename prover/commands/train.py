@@ -24,7 +24,8 @@ from training.trainer import SCHEDULES, TrainConfig, train
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    d, m, p = TrainConfig(), ModelConfig(), PromptFormat()
+    d, m = TrainConfig(), ModelConfig()
+    p = d.prompt
     parser.add_argument(
         "--benchmark", default=d.benchmark, help="coq-stdlib or a benchmark directory"
     )
@@ -55,11 +56,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     model.add_argument("--max-prompt-tokens", type=int, default=p.max_prompt_tokens)
     model.add_argument("--max-tactic-tokens", type=int, default=p.max_tactic_tokens)
+    model.add_argument(
+        "--retrieval-tokens", type=int, default=p.retrieval_tokens,
+        help="token budget of the retrieved tactics in the prompt (0: no retrieval)",
+    )  # fmt: skip
+    model.add_argument(
+        "--retrieved", type=int, default=p.retrieved, help="at most this many retrieved tactics"
+    )
     opt = parser.add_argument_group("optimisation")
     opt.add_argument("--batch-size", type=int, default=d.batch_size, help="units per micro-batch")
     opt.add_argument("--grad-accum", type=int, default=d.grad_accum)
     opt.add_argument(
-        "--lr", type=float, default=None, help="default 1e-3 from scratch, 2e-5 fine-tuning"
+        "--lr", type=float, default=None, help="default 2e-3 from scratch, 2e-5 fine-tuning"
     )
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay)
     opt.add_argument("--warmup-steps", type=int, default=d.warmup_steps)
@@ -100,7 +108,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             vocab_size=args.vocab_size, attention=args.attention,
         ),
         prompt=PromptFormat(
-            max_prompt_tokens=args.max_prompt_tokens, max_tactic_tokens=args.max_tactic_tokens
+            max_prompt_tokens=args.max_prompt_tokens, max_tactic_tokens=args.max_tactic_tokens,
+            retrieval_tokens=args.retrieval_tokens, retrieved=args.retrieved,
         ),
         batch_size=args.batch_size,
         grad_accum=args.grad_accum,
@@ -123,7 +132,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = train(config_from_args(args))
+    from prover.training_data import load_train_data
+
+    config = config_from_args(args)
+    out = train(config, load_train_data(config.benchmark))
     from training.generator import read_meta
 
     meta = read_meta(out)

@@ -18,6 +18,7 @@ from typing import Any
 
 from lean_env.errors import UserError
 from prover.ensemble import find_models, train_command  # noqa: F401  (find_models re-exported)
+from prover.training_data import load_train_data
 from training.data import PromptFormat
 from training.generator import META_FILE, read_meta
 from training.losses import LossConfig
@@ -101,4 +102,4 @@ def train_model(train_config: TrainConfig) -> Path:
     out = Path(train_config.out)
     if (out / META_FILE).is_file():
         return out
-    return train(train_config)
+    return train(train_config, load_train_data(train_config.benchmark))

@@ -1,0 +1,63 @@
+"""Top-1 and recall@k of a policy; the train-side numbers of a trained model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from training.data import normalize_tactic
+
+from .policies import rankings
+
+KS = (4, 16, 64)
+
+
+def hits(ranked: Sequence[str], gold: str, k: int) -> bool:
+    target = normalize_tactic(gold)
+    return any(normalize_tactic(t) == target for t in ranked[:k])
+
+
+def policy_row(policy: str, ctx: Any, steps: Sequence[Any]) -> dict[str, Any]:
+    ranked = rankings(policy, ctx, steps, max(KS))
+    n = max(len(steps), 1)
+    row: dict[str, Any] = {"top1": sum(hits(r, s.tactic, 1) for r, s in zip(ranked, steps, strict=True)) / n}
+    for k in KS:
+        row[f"recall@{k}"] = sum(hits(r, s.tactic, k) for r, s in zip(ranked, steps, strict=True)) / n
+    row["steps"] = len(steps)
+    return row
+
+
+@torch.no_grad()
+def dco_row(model_dir: Path, steps: Sequence[Any]) -> dict[str, float]:
+    """Greedy accuracy on ``steps`` (train) and the share with F(N', p) < 0.5,
+    p being the model's probability of the human tactic."""
+    from prover.generators import model_retriever
+    from training.confidence import evaluate_steps
+    from training.data import Row, Unit, collate, encode_prompt, encode_tactic, pad_id
+    from training.factor import factor
+    from training.generator import ModelTacticGenerator, read_meta
+    from training.scoring import row_logprobs
+
+    gen = ModelTacticGenerator.from_pretrained(model_dir, retriever=model_retriever(str(model_dir)))
+    n_prime = float(read_meta(model_dir).get("n_prime") or 1)
+    retrieved = (
+        [gen.retriever.for_step(s) for s in steps] if gen.retriever is not None else None
+    )
+    acc = evaluate_steps(gen.model, gen.tokenizer, gen.fmt, steps, retrieved=retrieved)
+    units = []
+    for i, s in enumerate(steps):
+        target = encode_tactic(gen.tokenizer, s.tactic, gen.fmt)
+        if target is None:
+            continue
+        found = retrieved[i] if retrieved is not None else ()
+        prompt = encode_prompt(gen.tokenizer, s.state, gen.fmt, found)
+        units.append(Unit(i, (Row(tuple(prompt), tuple(target)),), (s.state,), (s.tactic,)))
+    below = 0
+    for start in range(0, len(units), 64):
+        batch = collate(units[start : start + 64], pad_id(gen.tokenizer))
+        logp, _ = row_logprobs(gen.model, batch)
+        below += int((factor(logp.double(), n_prime) < 0.5).sum())
+    return {"train_top1": acc["accuracy"], "share_F_below_0.5": below / max(len(units), 1)}

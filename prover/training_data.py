@@ -21,9 +21,11 @@ def load_train_data(spec: str) -> TrainData:
 
 
 def knn_index_path(spec: str) -> Path | None:
-    """The k-NN index cache beside a benchmark directory (None for a Lean spec)."""
+    """The k-NN index cache beside a benchmark directory (None for a
+    ``KIND:PATH`` spec: Lean benchmarks and miniF2F-rocq are not directories
+    of ours to write into)."""
     kind, sep, _ = spec.partition(":")
-    if sep and kind in ("leandojo", "minif2f"):
+    if sep and kind in ("leandojo", "minif2f", "minif2f-rocq"):
         return None
     return resolve_benchmark_dir(spec) / INDEX_FILE
 

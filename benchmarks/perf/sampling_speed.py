@@ -168,12 +168,15 @@ def train_default_model(benchmark: str, steps: int, out: str) -> str:
     high learning rate: enough to end its tactics with EOS, in minutes)."""
     import torch
 
+    from benchmarks.loader import load_benchmark
+    from training.dataset import TrainData
     from training.trainer import TrainConfig, Trainer
 
     torch.set_num_threads(1)
+    data = TrainData.from_benchmark(load_benchmark(benchmark))
     Trainer(TrainConfig(benchmark=benchmark, out=out, max_steps=steps, warmup_steps=min(10, steps),
                         batch_size=8, lr=3e-3, progress=False, eval_limit=0,
-                        checkpoint_every=10**9)).train()  # fmt: skip
+                        checkpoint_every=10**9), data).train()  # fmt: skip
     return out
 
 

@@ -119,8 +119,15 @@ def trace_library(
     todo.sort(key=lambda j: j.path.stat().st_size, reverse=True)
     crashed = _run_pool(todo, out, config, traces)
     wall = time.perf_counter() - t0
-    meta = assemble(library, out, config, [traces[j.rel] for j in jobs if j.rel in traces],
-                    crashed, wall, _previous_wall(out) if len(todo) < len(jobs) else 0.0)
+    meta = assemble(
+        library,
+        out,
+        config,
+        [traces[j.rel] for j in jobs if j.rel in traces],
+        crashed,
+        wall,
+        _previous_wall(out) if len(todo) < len(jobs) else 0.0,
+    )
     return meta
 
 
@@ -147,8 +154,7 @@ def _run_pool(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         futures: dict[Future[dict[str, Any]], _Job] = {
-            pool.submit(_trace_job, job, config.tactic_timeout, config.recheck): job
-            for job in todo
+            pool.submit(_trace_job, job, config.tactic_timeout, config.recheck): job for job in todo
         }
         try:
             for future in as_completed(futures):
@@ -218,11 +224,15 @@ def assemble(
 def _write_failures(path: Path, library: Library, traces: list[FileTrace]) -> None:
     """Every theorem kept out of the benchmark, with why (for inspection)."""
     rows = (
-        {"name": f.name, "file": library.relative(Path(t.file)), "reason": f.reason,
-         "detail": f.detail}
+        {
+            "name": f.name,
+            "file": library.relative(Path(t.file)),
+            "reason": f.reason,
+            "detail": f.detail,
+        }
         for t in traces
         for f in t.failures
-    )  # fmt: skip
+    )
     write_jsonl_atomic(path, rows)
 
 
@@ -276,7 +286,9 @@ def _meta(
             "workers": config.workers,
             "file_seconds_total": round(sum(seconds), 1),
             "file_seconds_median": round(statistics.median(seconds), 3) if seconds else 0.0,
-            "file_seconds_p90": round(seconds[int(0.9 * (len(seconds) - 1))], 3) if seconds else 0.0,
+            "file_seconds_p90": round(seconds[int(0.9 * (len(seconds) - 1))], 3)
+            if seconds
+            else 0.0,
             "file_seconds_max": seconds[-1] if seconds else 0.0,
             "per_file": per_file,
         },
@@ -295,11 +307,16 @@ def format_report(meta: dict[str, Any]) -> str:
         f"directories: {', '.join(meta['directories']) or 'all'}",
         f"files: {c['files']} ({c['files_traced']} traced)",
         f"theorems found: {c['theorems_found']}  (not Qed tactic proofs, skipped: "
-        + (", ".join(f"{k} {v}" for k, v in c["skipped"].items()) or "none") + ")",
+        + (", ".join(f"{k} {v}" for k, v in c["skipped"].items()) or "none")
+        + ")",
         f"tactic proofs (Qed): {c['tactic_proved']}",
         f"traced (replayed in the Environment): {c['traced']}",
-        ("verified (replayed and re-checked by coqc): " if meta["recheck"]
-         else "kept (replayed; the coqc re-check was skipped): ") + f"{c['verified']}"
+        (
+            "verified (replayed and re-checked by coqc): "
+            if meta["recheck"]
+            else "kept (replayed; the coqc re-check was skipped): "
+        )
+        + f"{c['verified']}"
         f" = {100 * c['verified_fraction']:.1f}% of tactic proofs",
         f"steps: {c['steps']} ({c['tactic_steps']} tactics, the rest bullets and braces)",
         "failures by reason:" + ("" if c["failures"] else " none"),

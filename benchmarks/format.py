@@ -98,14 +98,21 @@ class Benchmark:
         for t in self.theorem_list:
             if t.theorem.name == name:
                 return t
-        matches = [t for t in self.theorem_list
-                   if t.theorem.short_name == name or t.theorem.name.endswith("." + name)]  # fmt: skip
+        matches = [
+            t
+            for t in self.theorem_list
+            if t.theorem.short_name == name or t.theorem.name.endswith("." + name)
+        ]
         if len(matches) == 1:
             return matches[0]
         if matches:
-            options = ", ".join(t.theorem.name for t in matches[:3]) + (", ..." if len(matches) > 3 else "")
-            raise UserError(f"theorem name {name!r} is ambiguous in benchmark {self.name!r} "
-                            f"({len(matches)} theorems: {options}); give the full name")  # fmt: skip
+            options = ", ".join(t.theorem.name for t in matches[:3]) + (
+                ", ..." if len(matches) > 3 else ""
+            )
+            raise UserError(
+                f"theorem name {name!r} is ambiguous in benchmark {self.name!r} "
+                f"({len(matches)} theorems: {options}); give the full name"
+            )
         raise UserError(f"theorem {name!r} is not in benchmark {self.name!r}")
 
 
@@ -127,8 +134,13 @@ def write_benchmark(directory: Path | str, benchmark: Benchmark) -> None:
     write_jsonl_atomic(
         directory / "steps.jsonl",
         (
-            {"theorem_id": s.theorem_id, "index": s.index, "state": s.state,
-             "tactic": s.tactic, "split": s.split}
+            {
+                "theorem_id": s.theorem_id,
+                "index": s.index,
+                "state": s.state,
+                "tactic": s.tactic,
+                "split": s.split,
+            }
             for s in benchmark.step_list
         ),
     )
@@ -152,8 +164,13 @@ def read_benchmark(directory: Path | str, name: str | None = None) -> Benchmark:
     steps_path = directory / "steps.jsonl"
     steps = (
         [
-            Step(int(d["theorem_id"]), int(d["index"]), d["state"], d["tactic"],
-                 d.get("split", "train"))
+            Step(
+                int(d["theorem_id"]),
+                int(d["index"]),
+                d["state"],
+                d["tactic"],
+                d.get("split", "train"),
+            )
             for d in _read_jsonl(steps_path)
         ]
         if steps_path.is_file()

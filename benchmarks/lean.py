@@ -126,18 +126,18 @@ def load_leandojo(path: str | Path, split_kind: str = "random") -> Benchmark:
     )
 
 
-def _leandojo_theorem(
-    record: Any, where: str
-) -> tuple[Theorem, tuple[str, ...], tuple[str, ...]]:
+def _leandojo_theorem(record: Any, where: str) -> tuple[Theorem, tuple[str, ...], tuple[str, ...]]:
     if not isinstance(record, dict):
         raise UserError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    missing = [k for k in ("url", "commit", "file_path", "full_name", "traced_tactics")
-               if k not in record]
+    missing = [
+        k for k in ("url", "commit", "file_path", "full_name", "traced_tactics") if k not in record
+    ]
     if missing:
         raise UserError(f"{where}: missing field {missing[0]!r} (not LeanDojo Benchmark 4?)")
     traced = record["traced_tactics"]
     if not isinstance(traced, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("tactic"), str)
+        isinstance(t, dict)
+        and isinstance(t.get("tactic"), str)
         and isinstance(t.get("state_before"), str)
         for t in traced
     ):
@@ -297,7 +297,10 @@ def _git_head(root: Path) -> str | None:
     try:
         proc = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

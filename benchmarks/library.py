@@ -76,12 +76,17 @@ def build_project(library: Library, log: Callable[[str], None] = print) -> int:
     compile is reported through ``log`` and left out."""
     coqdep, coqc = shutil.which("coqdep"), shutil.which("coqc")
     if coqdep is None or coqc is None:
-        raise ProverNotInstalled("coqdep/coqc not found: install Coq 8.16 (`apt-get install -y coq`)")
+        raise ProverNotInstalled(
+            "coqdep/coqc not found: install Coq 8.16 (`apt-get install -y coq`)"
+        )
     every = tuple(sorted(library.root.rglob("*.v")))  # dependencies may lie outside the selection
     args = library.args_for(every[0]) if every else ()
     order = subprocess.run(
         [coqdep, "-sort", *args, *map(str, every)],
-        capture_output=True, text=True, cwd=library.root, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=library.root,
+        timeout=600,
     )
     if order.returncode != 0:
         raise UserError(f"coqdep failed on {library.root}: {order.stderr.strip()[:300]}")
@@ -96,7 +101,10 @@ def build_project(library: Library, log: Callable[[str], None] = print) -> int:
         log(f"compiling {library.relative(source)}")
         done = subprocess.run(
             [coqc, "-q", *library.args_for(source), str(source)],
-            capture_output=True, text=True, cwd=source.parent, timeout=3600,
+            capture_output=True,
+            text=True,
+            cwd=source.parent,
+            timeout=3600,
         )
         if done.returncode != 0:
             # Not fatal: its theorems, and those of files that Require it,

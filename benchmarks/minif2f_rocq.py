@@ -110,8 +110,14 @@ def _problem(source: Path, prepared: Path, prelude: str) -> Theorem:
         # Still a problem of the benchmark: its context is the whole file and
         # its statement names what is missing, so it fails to start with a
         # reason (Coq's error in the file, or that) instead of vanishing.
-        return Theorem(source.stem, f"Theorem {source.stem} : {NO_THEOREM}.", Backend.COQ,
-                       str(prepared.resolve()), 1, len(prepared_text))  # fmt: skip
+        return Theorem(
+            source.stem,
+            f"Theorem {source.stem} : {NO_THEOREM}.",
+            Backend.COQ,
+            str(prepared.resolve()),
+            1,
+            len(prepared_text),
+        )
     theorem = found[0].theorem
     return Theorem(
         name=source.stem,

@@ -62,10 +62,17 @@ class Paired:
         return self.both + len(self.only_b)
 
     def to_dict(self) -> dict[str, object]:
-        return {"a": self.a, "b": self.b, "theorems": self.theorems, "both": self.both,
-                "proved_a": self.proved_a, "proved_b": self.proved_b,
-                "only_a": list(self.only_a), "only_b": list(self.only_b),
-                "mcnemar_p": self.p_value}  # fmt: skip
+        return {
+            "a": self.a,
+            "b": self.b,
+            "theorems": self.theorems,
+            "both": self.both,
+            "proved_a": self.proved_a,
+            "proved_b": self.proved_b,
+            "only_a": list(self.only_a),
+            "only_b": list(self.only_b),
+            "mcnemar_p": self.p_value,
+        }
 
 
 def paired(
@@ -104,10 +111,16 @@ def side_by_side(members: Sequence[dict[str, Any]], theorems: Collection[str]) -
     grid = time_grid(m["budget_per_theorem_s"] for m in timed)
     at_t = grid[-1]
     pairs = [
-        paired(a["label"], proved_within(a["proved_at"], at_t),
-               b["label"], proved_within(b["proved_at"], at_t), theorems).to_dict()
-        for i, a in enumerate(timed) for b in timed[i + 1 :]
-    ]  # fmt: skip
+        paired(
+            a["label"],
+            proved_within(a["proved_at"], at_t),
+            b["label"],
+            proved_within(b["proved_at"], at_t),
+            theorems,
+        ).to_dict()
+        for i, a in enumerate(timed)
+        for b in timed[i + 1 :]
+    ]
     return {
         "grid": grid,
         "seconds": at_t,
@@ -125,13 +138,19 @@ def side_by_side_table(comparison: dict[str, Any]) -> str:
     if not rows:
         return ""
     width = max(10, *(len(label) for label in rows))
-    lines = [f"{'proved within t s':<{width}}  " + "  ".join(f"{t:>6g}" for t in grid)
-             + "  s used/budget per theorem"]  # fmt: skip
+    lines = [
+        f"{'proved within t s':<{width}}  "
+        + "  ".join(f"{t:>6g}" for t in grid)
+        + "  s used/budget per theorem"
+    ]
     for label, counts in rows.items():
         used = comparison.get("seconds_per_theorem", {}).get(label)
         budget = comparison.get("budget_per_theorem_s", {}).get(label)
-        lines.append(f"{label:<{width}}  " + "  ".join(f"{counts[f'{t:g}']:>6}" for t in grid)
-                     + (f"  {used:.1f}/{budget:g}" if used is not None else ""))  # fmt: skip
+        lines.append(
+            f"{label:<{width}}  "
+            + "  ".join(f"{counts[f'{t:g}']:>6}" for t in grid)
+            + (f"  {used:.1f}/{budget:g}" if used is not None else "")
+        )
     for p in comparison["paired"]:
         lines.append(
             f"at {comparison['seconds']:g} s: {p['a']} {p['proved_a']} vs {p['b']} {p['proved_b']}; "

@@ -25,7 +25,9 @@ from .loader import load_benchmark
 
 def check_statements(spec: str, split: str | None, tactic_timeout: float = 60.0) -> dict[str, Any]:
     benchmark = load_benchmark(spec)
-    theorems = sorted(benchmark.theorems(split), key=lambda t: (t.theorem.file, t.theorem.offset or 0))
+    theorems = sorted(
+        benchmark.theorems(split), key=lambda t: (t.theorem.file, t.theorem.offset or 0)
+    )
     failures: dict[str, str] = {}
     sessions = FileSessions()
     t0 = time.perf_counter()
@@ -38,14 +40,20 @@ def check_statements(spec: str, split: str | None, tactic_timeout: float = 60.0)
     finally:
         sessions.close()
     return {
-        "benchmark": spec, "split": split, "prelude": benchmark.meta.get("prelude"),
-        "theorems": len(theorems), "loaded": len(theorems) - len(failures),
-        "failures": dict(sorted(failures.items())), "seconds": round(time.perf_counter() - t0, 1),
-    }  # fmt: skip
+        "benchmark": spec,
+        "split": split,
+        "prelude": benchmark.meta.get("prelude"),
+        "theorems": len(theorems),
+        "loaded": len(theorems) - len(failures),
+        "failures": dict(sorted(failures.items())),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.statement_check", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.statement_check", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("benchmark")
     parser.add_argument("--split", default="test", help="train, val (or valid), test, all")
     parser.add_argument("--out", help="also write the report here (JSON)")

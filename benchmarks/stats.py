@@ -76,8 +76,9 @@ def compute_stats(benchmark: Benchmark, top: int = 20) -> BenchmarkStats:
             if not is_structural(tactic):
                 heads[tactic_head(tactic)] += 1
                 whole[tactic] += 1
-    targets = {s: sum(not is_structural(x) for t in ts for x in t.tactics)
-               for s, ts in by_split.items()}  # fmt: skip
+    targets = {
+        s: sum(not is_structural(x) for t in ts for x in t.tactics) for s, ts in by_split.items()
+    }
     return BenchmarkStats(
         {s: len(ts) for s, ts in by_split.items()},
         steps,
@@ -90,15 +91,20 @@ def compute_stats(benchmark: Benchmark, top: int = 20) -> BenchmarkStats:
 
 
 def format_stats(name: str, stats: BenchmarkStats) -> str:
-    lines = [f"benchmark {name}",
-             f"{'split':<8}{'theorems':>10}{'steps':>10}{'targets':>10}{'bullets':>10}"]  # fmt: skip
+    lines = [
+        f"benchmark {name}",
+        f"{'split':<8}{'theorems':>10}{'steps':>10}{'targets':>10}{'bullets':>10}",
+    ]
     for s in SPLITS:
         t = stats.targets.get(s, stats.steps[s])
-        lines.append(f"{s:<8}{stats.theorems[s]:>10}{stats.steps[s]:>10}{t:>10}"
-                     f"{stats.steps[s] - t:>10}")  # fmt: skip
+        lines.append(
+            f"{s:<8}{stats.theorems[s]:>10}{stats.steps[s]:>10}{t:>10}{stats.steps[s] - t:>10}"
+        )
     total, targets = sum(stats.steps.values()), sum(stats.targets.values())
-    lines.append(f"{'total':<8}{sum(stats.theorems.values()):>10}{total:>10}{targets:>10}"
-                 f"{total - targets:>10}")  # fmt: skip
+    lines.append(
+        f"{'total':<8}{sum(stats.theorems.values()):>10}{total:>10}{targets:>10}"
+        f"{total - targets:>10}"
+    )
     lines.append("  targets: the steps a model learns (bullets and braces are left out)")
     lines.append("proof length (steps per theorem): mean / median / max")
     for s in (*SPLITS, "all"):

@@ -25,8 +25,18 @@ MATH_NAME = "coq-stdlib-math"
 # The default selection: the core libraries of arithmetic, logic, lists and
 # orders, large enough for the experiments (several thousand theorems).
 DEFAULT_DIRECTORIES = (
-    "Init", "Logic", "Bool", "Arith", "PArith", "NArith", "ZArith", "Lists",
-    "Sorting", "Relations", "Sets", "Structures",
+    "Init",
+    "Logic",
+    "Bool",
+    "Arith",
+    "PArith",
+    "NArith",
+    "ZArith",
+    "Lists",
+    "Sorting",
+    "Relations",
+    "Sets",
+    "Structures",
 )
 
 
@@ -82,4 +92,6 @@ def stdlib_math_library(include: Sequence[str] = (), exclude: Sequence[str] = ()
     """``coq-stdlib-math``: :data:`MATH_DIRECTORIES` (or ``include``) minus ``exclude``."""
     root = stdlib_root()
     directories = tuple(include) or MATH_DIRECTORIES
-    return Library(MATH_NAME, root, select_files(root, directories, exclude), stdlib_args, directories)
+    return Library(
+        MATH_NAME, root, select_files(root, directories, exclude), stdlib_args, directories
+    )

@@ -98,8 +98,12 @@ def context_key(
     """Everything that decides whether a proof of ``theorem`` checks.
     ``text``: the file's text, when the caller has read it already."""
     if theorem.backend is not Backend.COQ:
-        return {"backend": theorem.backend.value, "repo": theorem.repo,
-                "commit": theorem.commit, "file": theorem.file}  # fmt: skip
+        return {
+            "backend": theorem.backend.value,
+            "repo": theorem.repo,
+            "commit": theorem.commit,
+            "file": theorem.file,
+        }
     if text is None:
         try:
             text = Path(theorem.file).read_text(encoding="utf-8", errors="surrogateescape")

@@ -21,9 +21,13 @@ from .types import Backend, Theorem
 
 def check(request: dict[str, str | None]) -> dict[str, object]:
     theorem = Theorem(
-        name=str(request["name"]), statement="", backend=Backend.LEAN,
-        file=str(request["file"]), repo=request["repo"], commit=request.get("commit"),
-    )  # fmt: skip
+        name=str(request["name"]),
+        statement="",
+        backend=Backend.LEAN,
+        file=str(request["file"]),
+        repo=request["repo"],
+        commit=request.get("commit"),
+    )
     try:
         ld = import_lean_dojo()
         if not is_traced(theorem):

@@ -20,8 +20,17 @@ from collections.abc import Sequence
 # Lean's kernel: `sorry`/`admit` and the axiom behind them; `native_decide` and
 # the compiler-trusting axioms it relies on.
 FORBIDDEN_IDENTIFIERS = frozenset(
-    {"sorry", "admit", "sorryAx", "native_decide", "ofReduceBool", "ofReduceNat",
-     "reduceBool", "reduceNat", "trustCompiler"}
+    {
+        "sorry",
+        "admit",
+        "sorryAx",
+        "native_decide",
+        "ofReduceBool",
+        "ofReduceNat",
+        "reduceBool",
+        "reduceNat",
+        "trustCompiler",
+    }
 )
 # Tactics that run arbitrary meta-code (which can add an axiom and use it).
 FORBIDDEN_TACTICS = frozenset({"run_tac", "run_cmd", "run_elab", "run_meta", "by_elab"})
@@ -30,13 +39,53 @@ FORBIDDEN_TACTICS = frozenset({"run_tac", "run_cmd", "run_elab", "run_meta", "by
 # tactic text containing one of these would smuggle a declaration (or change
 # the file's scope) into the whole-file check. None of them is a tactic.
 COMMAND_KEYWORDS = frozenset(
-    {"theorem", "lemma", "def", "abbrev", "axiom", "example", "instance",
-     "opaque", "structure", "class", "inductive", "mutual", "namespace", "section",
-     "end", "variable", "universe", "import", "attribute", "macro", "macro_rules",
-     "syntax", "elab", "elab_rules", "notation", "infix", "infixl", "infixr", "prefix",
-     "postfix", "initialize", "builtin_initialize", "declare_syntax_cat", "noncomputable",
-     "unsafe", "partial", "private", "protected", "export", "omit", "include", "deriving",
-     "add_decl_doc", "register_option", "register_simp_attr"}
+    {
+        "theorem",
+        "lemma",
+        "def",
+        "abbrev",
+        "axiom",
+        "example",
+        "instance",
+        "opaque",
+        "structure",
+        "class",
+        "inductive",
+        "mutual",
+        "namespace",
+        "section",
+        "end",
+        "variable",
+        "universe",
+        "import",
+        "attribute",
+        "macro",
+        "macro_rules",
+        "syntax",
+        "elab",
+        "elab_rules",
+        "notation",
+        "infix",
+        "infixl",
+        "infixr",
+        "prefix",
+        "postfix",
+        "initialize",
+        "builtin_initialize",
+        "declare_syntax_cat",
+        "noncomputable",
+        "unsafe",
+        "partial",
+        "private",
+        "protected",
+        "export",
+        "omit",
+        "include",
+        "deriving",
+        "add_decl_doc",
+        "register_option",
+        "register_simp_attr",
+    }
 )
 # `set_option NAME VALUE in TAC` is a legitimate tactic, but some options switch
 # checks off (`debug.skipKernelTC`); only these are allowed.
@@ -176,7 +225,7 @@ def check_lean_tactic(text: str, theorem_name: str = "") -> str:
     code = blank_inert(tactic).translate(_NON_LETTERS)
     hash_command = _HASH_COMMAND.search(code)
     if hash_command:
-        word = re.match(r"#\w+", code[hash_command.start():])
+        word = re.match(r"#\w+", code[hash_command.start() :])
         raise RejectedLeanTactic(f"command {word.group(0) if word else '#'!r} is not a tactic")
     for option in _SET_OPTION.findall(code):
         if option not in ALLOWED_OPTIONS and not option.startswith(ALLOWED_OPTION_PREFIXES):

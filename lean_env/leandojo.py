@@ -163,11 +163,12 @@ def lean_setup_problems(environ: Mapping[str, str] | None = None) -> tuple[list[
         )
     if not env.get("GITHUB_ACCESS_TOKEN"):
         warnings.append(
-            "GITHUB_ACCESS_TOKEN is not set: LeanDojo's GitHub API calls are "
-            "limited to 60 an hour"
+            "GITHUB_ACCESS_TOKEN is not set: LeanDojo's GitHub API calls are limited to 60 an hour"
         )
     if "CACHE_DIR" not in env:
-        warnings.append("CACHE_DIR is not set: LeanDojo's traced repositories go to ~/.cache/lean_dojo")
+        warnings.append(
+            "CACHE_DIR is not set: LeanDojo's traced repositories go to ~/.cache/lean_dojo"
+        )
     return errors, warnings
 
 
@@ -184,7 +185,9 @@ def lean_theorem(theorem: Theorem) -> Any:
     """LeanDojo's ``Theorem`` for one of ours."""
     assert theorem.repo is not None and theorem.file is not None
     ld = import_lean_dojo()
-    return ld.Theorem(lean_repository(theorem.repo, theorem.commit), Path(theorem.file), theorem.name)
+    return ld.Theorem(
+        lean_repository(theorem.repo, theorem.commit), Path(theorem.file), theorem.name
+    )
 
 
 def is_traced(theorem: Theorem) -> bool:
@@ -301,9 +304,10 @@ class LeanDojoEnvironment(ReplayingEnvironment[LeanNode, str]):
             return self._verify(tactics, t0)
         except Exception as exc:  # verify reports, it never raises
             return Verification(
-                False, f"verification could not run: {type(exc).__name__}: {exc}",
+                False,
+                f"verification could not run: {type(exc).__name__}: {exc}",
                 seconds=time.perf_counter() - t0,
-            )  # fmt: skip
+            )
 
     def close(self) -> None:
         self._kill()
@@ -337,9 +341,13 @@ class LeanDojoEnvironment(ReplayingEnvironment[LeanNode, str]):
         except Exception as exc:
             if cm is not None:
                 _exit_quietly(cm)  # entering may have spawned Lean before failing
-            detail = str(exc) if isinstance(exc, ld.DojoInitError) else (
-                f"{type(exc).__name__}: {exc} (LeanDojo needs a git repository, URL or "
-                "local checkout, at a commit it has traced)"
+            detail = (
+                str(exc)
+                if isinstance(exc, ld.DojoInitError)
+                else (
+                    f"{type(exc).__name__}: {exc} (LeanDojo needs a git repository, URL or "
+                    "local checkout, at a commit it has traced)"
+                )
             )
             raise EnvironmentStartError(f"LeanDojo could not open {where}: {detail}") from exc
         if not isinstance(init, ld.TacticState):
@@ -463,8 +471,9 @@ class LeanDojoEnvironment(ReplayingEnvironment[LeanNode, str]):
             try:
                 texts.append(check_lean_tactic(tactic, self.theorem.name))
             except RejectedLeanTactic as exc:
-                return Verification(False, f"rejected tactic {tactic!r}: {exc}",
-                                    seconds=time.perf_counter() - t0)  # fmt: skip
+                return Verification(
+                    False, f"rejected tactic {tactic!r}: {exc}", seconds=time.perf_counter() - t0
+                )
         script = proof_script(texts)
 
         def fail(reason: str) -> Verification:
@@ -540,10 +549,15 @@ def check_proof_bounded(theorem: Theorem, script: str, timeout: float) -> bool:
     (``lake`` and ``lean`` with it) if it runs past ``timeout`` seconds.
     Raises ``TimeoutError`` then, ``RuntimeError`` if the check could not
     run (the child's one-line reason)."""
-    request = json.dumps({
-        "repo": theorem.repo, "commit": theorem.commit, "file": theorem.file,
-        "name": theorem.name, "script": script,
-    })  # fmt: skip
+    request = json.dumps(
+        {
+            "repo": theorem.repo,
+            "commit": theorem.commit,
+            "file": theorem.file,
+            "name": theorem.name,
+            "script": script,
+        }
+    )
     command = [sys.executable, "-m", "lean_env.lean_check"]
     code, out, err = run_in_group(command, request, timeout)
     if code is None:
@@ -559,9 +573,7 @@ def check_proof_bounded(theorem: Theorem, script: str, timeout: float) -> bool:
     return bool(answer.get("ok"))
 
 
-def run_in_group(
-    command: Sequence[str], stdin: str, timeout: float
-) -> tuple[int | None, str, str]:
+def run_in_group(command: Sequence[str], stdin: str, timeout: float) -> tuple[int | None, str, str]:
     """Run ``command`` in a new session with ``stdin``; ``(exit code, stdout,
     stderr)``, the code None when it ran past ``timeout`` and its whole
     process group was killed."""
@@ -569,9 +581,14 @@ def run_in_group(
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     proc = subprocess.Popen(
-        list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True, env=env,
-    )  # fmt: skip
+        list(command),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -23,7 +23,10 @@ from prover.options import check_values, harden
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("prover.commands.check", "replay a proof step by step and re-check it"),
     "trace": ("prover.commands.trace", "trace a Coq library into a benchmark directory"),
-    "trace-lean": ("prover.commands.trace_lean", "have LeanDojo trace a Lean benchmark's repositories"),
+    "trace-lean": (
+        "prover.commands.trace_lean",
+        "have LeanDojo trace a Lean benchmark's repositories",
+    ),
     "stats": ("prover.commands.stats", "statistics of a benchmark"),
     "search": ("prover.commands.search", "run proof search over a benchmark split"),
     "train": ("prover.commands.train", "train a tactic generator (CE, DCO, DCOstep, DCOa)"),

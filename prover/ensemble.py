@@ -45,8 +45,12 @@ class Member:
     n_prime: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "generator": self.generator, "model": self.model,
-                "n_prime": self.n_prime}  # fmt: skip
+        return {
+            "label": self.label,
+            "generator": self.generator,
+            "model": self.model,
+            "n_prime": self.n_prime,
+        }
 
 
 def label(n_prime: float) -> str:
@@ -54,8 +58,11 @@ def label(n_prime: float) -> str:
 
 
 def ensemble_label(members: list[Member]) -> str:
-    return "ensemble(" + ",".join(f"{m.n_prime:g}" if m.n_prime is not None else m.label
-                                  for m in members) + ")"  # fmt: skip
+    return (
+        "ensemble("
+        + ",".join(f"{m.n_prime:g}" if m.n_prime is not None else m.label for m in members)
+        + ")"
+    )
 
 
 def model_dir_name(n_prime: float) -> str:
@@ -107,8 +114,9 @@ def find_models(models: Path, n_primes: tuple[float, ...]) -> dict[float, Path]:
         if n_prime is None or n_prime not in n_primes:
             continue
         if n_prime in found:
-            raise UserError(f"{models}: two models with {label(n_prime)}: "
-                            f"{found[n_prime]} and {sub}; keep one")  # fmt: skip
+            raise UserError(
+                f"{models}: two models with {label(n_prime)}: {found[n_prime]} and {sub}; keep one"
+            )
         found[n_prime] = sub
     return found
 
@@ -131,8 +139,9 @@ def model_member(path: Path) -> Member:
     if not path.is_dir():
         raise UserError(f"--model {path}: no such directory")
     if not (path / "config.json").is_file():
-        raise UserError(f"--model {path}: not a model directory (no config.json); "
-                        "train one with `dco train`")  # fmt: skip
+        raise UserError(
+            f"--model {path}: not a model directory (no config.json); train one with `dco train`"
+        )
     n_prime = read_n_prime(path)
     name = label(n_prime) if n_prime is not None else str(path)
     return Member(name, f"model:{path}", str(path), n_prime)
@@ -148,8 +157,15 @@ def resolve_members(
 ) -> list[Member]:
     """The provers that ``--ensemble`` / ``--model`` / ``--generator`` name
     (at most one of them; none means the symbolic baseline)."""
-    given = [flag for flag, value in (("--ensemble", ensemble), ("--model", model),
-                                      ("--generator", generator)) if value]  # fmt: skip
+    given = [
+        flag
+        for flag, value in (
+            ("--ensemble", ensemble),
+            ("--model", model),
+            ("--generator", generator),
+        )
+        if value
+    ]
     if len(given) > 1:
         raise UserError(f"give one of --ensemble, --model, --generator (got {' and '.join(given)})")
     if ensemble:
@@ -182,8 +198,10 @@ def member_budgets(budget: Budget, count: int, policy: str) -> list[Budget]:
         if total is None:
             return [None] * count
         if total < count:
-            raise UserError(f"--ensemble-budget split: {total} {what} cannot be shared "
-                            f"by {count} models (give at least {count})")  # fmt: skip
+            raise UserError(
+                f"--ensemble-budget split: {total} {what} cannot be shared "
+                f"by {count} models (give at least {count})"
+            )
         base, extra = divmod(total, count)
         return [base + (i < extra) for i in range(count)]
 
@@ -195,7 +213,9 @@ def member_budgets(budget: Budget, count: int, policy: str) -> list[Budget]:
     ]
 
 
-def credit(labels: Sequence[str], provers: Iterable[Collection[str]]) -> tuple[dict[str, int], dict[str, int]]:
+def credit(
+    labels: Sequence[str], provers: Iterable[Collection[str]]
+) -> tuple[dict[str, int], dict[str, int]]:
     """Given, for each theorem proved, the labels of the models that proved
     it: theorems found by each model (a theorem proved by several counts for
     each), and those found by it alone."""

@@ -52,9 +52,12 @@ def model_fingerprint(model: str | None) -> dict[str, Any] | None:
 
 
 def run_config(
-    selection: dict[str, Any], member: Member, search: SearchConfig, budget: Budget,
+    selection: dict[str, Any],
+    member: Member,
+    search: SearchConfig,
+    budget: Budget,
     store_tree: bool,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The identity of one model's run."""
     model = str(Path(member.model).resolve()) if member.model else None
     return {
@@ -95,14 +98,35 @@ def run_member(
     if execution.ray:
         from search.ray_runner import run_jobs_ray
 
-        records = run_jobs_ray(todo, search, budget, factory, address=execution.ray,
-                               store_tree=execution.store_tree, seed=execution.seed)  # fmt: skip
+        records = run_jobs_ray(
+            todo,
+            search,
+            budget,
+            factory,
+            address=execution.ray,
+            store_tree=execution.store_tree,
+            seed=execution.seed,
+        )
     else:
-        records = run_jobs(todo, search, budget, factory, workers=execution.workers,
-                           store_tree=execution.store_tree, seed=execution.seed)  # fmt: skip
+        records = run_jobs(
+            todo,
+            search,
+            budget,
+            factory,
+            workers=execution.workers,
+            store_tree=execution.store_tree,
+            seed=execution.seed,
+        )
     proved = db.summary(run_id)["proved"]
-    with tqdm(total=len(jobs), initial=len(jobs) - len(todo), disable=not execution.progress,
-              desc=member.label, unit="thm", file=sys.stderr, dynamic_ncols=True) as bar:  # fmt: skip
+    with tqdm(
+        total=len(jobs),
+        initial=len(jobs) - len(todo),
+        disable=not execution.progress,
+        desc=member.label,
+        unit="thm",
+        file=sys.stderr,
+        dynamic_ncols=True,
+    ) as bar:
         for record in records:
             db.write(run_id, record)
             proved += record.status == "proved"
@@ -130,14 +154,20 @@ def score(
     # Unfinished theorems count 0 for every k, as theorems that never started do.
     share = len(attempts) / total if total else 0.0
     return {
-        "label": member.label, "generator": member.generator, "model": member.model,
+        "label": member.label,
+        "generator": member.generator,
+        "model": member.model,
         "n_prime": member.n_prime,
-        "run_id": run_id, "proved": summary["proved"], "total": total,
-        "finished": summary["total"], "start_failed": summary["start_failed"],
-        "passes": passes, "seconds": round(db.seconds(run_id), 3),
+        "run_id": run_id,
+        "proved": summary["proved"],
+        "total": total,
+        "finished": summary["total"],
+        "start_failed": summary["start_failed"],
+        "passes": passes,
+        "seconds": round(db.seconds(run_id), 3),
         "pass_at_k": {str(p.k): p.estimate * share for p in curve},
         **timing(db, run_id, budget.wall_clock),
-    }  # fmt: skip
+    }
 
 
 def proofs_by_theorem(
@@ -152,9 +182,12 @@ def proofs_by_theorem(
 
 
 def ensemble_score(
-    db: SearchDB, runs: Sequence[tuple[Member, int]], label: str, total: int,
+    db: SearchDB,
+    runs: Sequence[tuple[Member, int]],
+    label: str,
+    total: int,
     strategy: Strategy,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The ensemble's entry of ``results.json``: proved by any model;
     ``found_by`` counts the theorems each model proved (a theorem proved by
     several counts for each), ``only_by`` those no other model proved;
@@ -168,5 +201,11 @@ def ensemble_score(
         curve = {str(k): p for k, p in ens.ensemble_pass_at_k(per_model, total, ks_for).items()}
     if not curve and total:
         curve[str(len(runs))] = len(proofs) / total
-    return {"label": label, "proved": len(proofs), "total": total, "found_by": found_by,
-            "only_by": only_by, "pass_at_k": curve}  # fmt: skip
+    return {
+        "label": label,
+        "proved": len(proofs),
+        "total": total,
+        "found_by": found_by,
+        "only_by": only_by,
+        "pass_at_k": curve,
+    }

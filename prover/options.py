@@ -34,15 +34,26 @@ STRATEGY_ALIASES = {"pass@n": "rollouts"}
 
 def add_selection_arguments(parser: argparse.ArgumentParser, *, theorem: bool = True) -> None:
     sel = parser.add_argument_group("theorems")
-    sel.add_argument("--benchmark", default="coq-stdlib",
-                     help="coq-stdlib, a benchmark directory, leandojo:PATH, minif2f:PATH "
-                     "or minif2f-rocq:PATH")  # fmt: skip
+    sel.add_argument(
+        "--benchmark",
+        default="coq-stdlib",
+        help="coq-stdlib, a benchmark directory, leandojo:PATH, minif2f:PATH or minif2f-rocq:PATH",
+    )
     # miniF2F calls its validation half "valid".
-    sel.add_argument("--split", default="test", choices=("train", "val", "test", "all"),
-                     type=lambda s: "val" if s == "valid" else s)  # fmt: skip
+    sel.add_argument(
+        "--split",
+        default="test",
+        choices=("train", "val", "test", "all"),
+        type=lambda s: "val" if s == "valid" else s,
+    )
     if theorem:
-        sel.add_argument("--theorem", action="append", default=[], metavar="NAME",
-                         help="only this theorem (full or short name); repeatable")  # fmt: skip
+        sel.add_argument(
+            "--theorem",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="only this theorem (full or short name); repeatable",
+        )
     sel.add_argument("--sample", type=int, metavar="K", help="a random sample of K theorems")
     sel.add_argument("--seed", type=int, default=0, help="seed of --sample and of sampling tactics")
     sel.add_argument(
@@ -51,9 +62,12 @@ def add_selection_arguments(parser: argparse.ArgumentParser, *, theorem: bool = 
 
 
 def add_search_arguments(
-    parser: argparse.ArgumentParser, *, budget: float, strategy: str = "best-first",
+    parser: argparse.ArgumentParser,
+    *,
+    budget: float,
+    strategy: str = "best-first",
     allow_assumptions: bool = False,
-) -> None:  # fmt: skip
+) -> None:
     """The search and budget flags. ``allow_assumptions``: whether proofs
     relying on axioms beyond the standard library's count by default
     (benchmark runs: no, ``--allow-assumptions`` admits them; ``prove``:
@@ -62,35 +76,67 @@ def add_search_arguments(
     from search.config import SearchConfig, Strategy
 
     how = parser.add_argument_group("search")
-    how.add_argument("--strategy", default=strategy,
-                     choices=[*(s.value for s in Strategy), *STRATEGY_ALIASES],
-                     help="best-first, or rollouts (pass@N: N independent passes)")  # fmt: skip
-    how.add_argument("--num-candidates", type=int, default=SearchConfig.num_candidates, metavar="K",
-                     help="best-first: tactics generated per expanded state")  # fmt: skip
+    how.add_argument(
+        "--strategy",
+        default=strategy,
+        choices=[*(s.value for s in Strategy), *STRATEGY_ALIASES],
+        help="best-first, or rollouts (pass@N: N independent passes)",
+    )
+    how.add_argument(
+        "--num-candidates",
+        type=int,
+        default=SearchConfig.num_candidates,
+        metavar="K",
+        help="best-first: tactics generated per expanded state",
+    )
     how.add_argument("--temperature", type=float, default=1.0)
-    how.add_argument("--sample-tactics", dest="sample_tactics", action="store_true", default=None,
-                     help="sample tactics (default: best-first takes the top k, rollouts sample)")  # fmt: skip
-    how.add_argument("--length-normalize", action="store_true",
-                     help="best-first priority: log-prob divided by depth")  # fmt: skip
-    how.add_argument("--batch-size", type=int, default=None,
-                     help="states per generator call (default: rollouts 32 in lockstep, "
-                          "which leaves their distribution unchanged; best-first 1)")  # fmt: skip
+    how.add_argument(
+        "--sample-tactics",
+        dest="sample_tactics",
+        action="store_true",
+        default=None,
+        help="sample tactics (default: best-first takes the top k, rollouts sample)",
+    )
+    how.add_argument(
+        "--length-normalize",
+        action="store_true",
+        help="best-first priority: log-prob divided by depth",
+    )
+    how.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="states per generator call (default: rollouts 32 in lockstep, "
+        "which leaves their distribution unchanged; best-first 1)",
+    )
     how.add_argument("--no-memo", action="store_true", help="rollouts: no shared memo table")
     how.add_argument(
         "--stop-on-proof", action="store_true", help="rollouts: stop at the first proof"
     )
     if allow_assumptions:
-        how.add_argument("--refuse-assumptions", dest="allow_assumptions", action="store_false",
-                         help="a proof relying on axioms beyond the standard library's (e.g. "
-                              "declared in the file) does not count")  # fmt: skip
+        how.add_argument(
+            "--refuse-assumptions",
+            dest="allow_assumptions",
+            action="store_false",
+            help="a proof relying on axioms beyond the standard library's (e.g. "
+            "declared in the file) does not count",
+        )
     else:
-        how.add_argument("--allow-assumptions", action="store_true",
-                         help="count proofs relying on axioms beyond the standard library's "
-                              "(e.g. declared in the theorem's file; refused by default)")  # fmt: skip
+        how.add_argument(
+            "--allow-assumptions",
+            action="store_true",
+            help="count proofs relying on axioms beyond the standard library's "
+            "(e.g. declared in the theorem's file; refused by default)",
+        )
 
     spend = parser.add_argument_group("budget (per theorem)")
-    spend.add_argument("--budget", type=float, default=budget, metavar="SECONDS",
-                       help=f"wall clock of the search (default {budget:g})")  # fmt: skip
+    spend.add_argument(
+        "--budget",
+        type=float,
+        default=budget,
+        metavar="SECONDS",
+        help=f"wall clock of the search (default {budget:g})",
+    )
     spend.add_argument("--passes", type=int, default=None, metavar="N", help="rollouts: N passes")
     spend.add_argument("--expansions", type=int, default=None, help="best-first: max expansions")
     spend.add_argument("--max-depth", type=int, default=Budget.max_depth)
@@ -105,15 +151,25 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     from prover.ensemble import BUDGET_POLICIES, SPLIT
 
     who = parser.add_argument_group("prover (one of --ensemble, --model, --generator)")
-    who.add_argument("--ensemble", metavar="N1,N2,...",
-                     help="N' values, e.g. 1,4,8,16,32: one model each, found under --models")  # fmt: skip
-    who.add_argument("--models", default="models",
-                     help="directory with one trained model per sub-directory (default: models)")  # fmt: skip
+    who.add_argument(
+        "--ensemble",
+        metavar="N1,N2,...",
+        help="N' values, e.g. 1,4,8,16,32: one model each, found under --models",
+    )
+    who.add_argument(
+        "--models",
+        default="models",
+        help="directory with one trained model per sub-directory (default: models)",
+    )
     who.add_argument("--model", metavar="DIR", help="one model directory")
     who.add_argument("--generator", help="symbolic (the default) or model:DIR")
-    who.add_argument("--ensemble-budget", default=SPLIT, choices=BUDGET_POLICIES,
-                     help="split: the models share the passes and wall clock evenly (equal "
-                          "compute); each: every model gets the full budget")  # fmt: skip
+    who.add_argument(
+        "--ensemble-budget",
+        default=SPLIT,
+        choices=BUDGET_POLICIES,
+        help="split: the models share the passes and wall clock evenly (equal "
+        "compute); each: every model gets the full budget",
+    )
 
 
 def strategy_of(value: str) -> Strategy:
@@ -338,18 +394,50 @@ FLAG_TYPES: dict[str, Callable[[Any], Any]] = {
     **dict.fromkeys(("budget", "tactic_timeout", "test_budget", "timeout"), seconds),
     # counts that must be at least 1
     **dict.fromkeys(
-        ("passes", "expansions", "num_candidates", "batch_size", "workers", "sample", "limit",
-         "max_depth", "rounds", "test_limit", "test_sample", "test_passes", "top", "theorems",
-         "train_steps", "proofs_per_theorem", "hidden", "layers", "heads", "mlp", "vocab_size",
-         "max_prompt_tokens", "max_tactic_tokens", "grad_accum", "samples", "max_steps",
-         "threads", "eval_limit"),
+        (
+            "passes",
+            "expansions",
+            "num_candidates",
+            "batch_size",
+            "workers",
+            "sample",
+            "limit",
+            "max_depth",
+            "rounds",
+            "test_limit",
+            "test_sample",
+            "test_passes",
+            "top",
+            "theorems",
+            "train_steps",
+            "proofs_per_theorem",
+            "hidden",
+            "layers",
+            "heads",
+            "mlp",
+            "vocab_size",
+            "max_prompt_tokens",
+            "max_tactic_tokens",
+            "grad_accum",
+            "samples",
+            "max_steps",
+            "threads",
+            "eval_limit",
+        ),
         positive_int,
-    ),  # fmt: skip
+    ),
     # counts where 0 means none or off
     **dict.fromkeys(
-        ("warmup_steps", "checkpoint_every", "eval_every", "keep_checkpoints", "test_size",
-         "val_size"), count,
-    ),  # fmt: skip
+        (
+            "warmup_steps",
+            "checkpoint_every",
+            "eval_every",
+            "keep_checkpoints",
+            "test_size",
+            "val_size",
+        ),
+        count,
+    ),
     "seed": seed,
     **dict.fromkeys(("temperature", "weight_decay", "epsilon"), nonnegative_float),
     **dict.fromkeys(("n", "lr", "epochs"), positive_float),
@@ -386,8 +474,9 @@ def check_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
             continue
         values = value if isinstance(value, list) else [value]
         try:
-            checked = [v if isinstance(v, str) and v == action.default else action.type(v)
-                       for v in values]  # fmt: skip
+            checked = [
+                v if isinstance(v, str) and v == action.default else action.type(v) for v in values
+            ]
         except argparse.ArgumentTypeError as exc:
             flag = action.option_strings[0] if action.option_strings else action.dest
             raise UserError(f"argument {flag}: {exc}") from None

@@ -91,8 +91,10 @@ def plot_passk(results: dict[str, Any], path: Path) -> None:
     ax.set_xlabel("k (passes; ensemble: total over its models)")
     ax.set_ylabel("pass@k")
     ax.set_ylim(bottom=0)
-    ax.set_title(f"{results['benchmark']} {results['split']}: {results['theorems']} theorems, "
-                 f"{results['strategy']}")  # fmt: skip
+    ax.set_title(
+        f"{results['benchmark']} {results['split']}: {results['theorems']} theorems, "
+        f"{results['strategy']}"
+    )
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

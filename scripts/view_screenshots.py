@@ -25,12 +25,17 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=1100)
     args = parser.parse_args()
-    url = (args.site / args.page).resolve().as_uri() + (f"#n{args.select}" if args.select is not None else "")
+    url = (args.site / args.page).resolve().as_uri() + (
+        f"#n{args.select}" if args.select is not None else ""
+    )
     with Browser(width=args.width, height=args.height) as b:
         b.get(url)
         b.wait_for("document.body.dataset.treeReady || document.body.dataset.tableReady")
         if args.scroll:
-            b.run("document.querySelector(arguments[0]).scrollIntoView({block: 'start'});", args.scroll)
+            b.run(
+                "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+                args.scroll,
+            )
         b.screenshot(args.out)
     print(args.out)
     return 0

@@ -45,12 +45,26 @@ from .generator import (
 # CSDP solver) after it. ``intros; t`` closes a stated implication in one
 # step (most miniF2F problems have that shape).
 FAST_ARITH: tuple[str, ...] = (
-    "lia", "lra", "intros; lia", "intros; lra", "intros; subst; lra", "ring", "field",
-)  # fmt: skip
+    "lia",
+    "lra",
+    "intros; lia",
+    "intros; lra",
+    "intros; subst; lra",
+    "ring",
+    "field",
+)
 SLOW_ARITH: tuple[str, ...] = (
-    "nia", "nra", "intros; nia", "intros; nra", "intros; subst; nra", "intros; field",
-    "psatz Z 2", "psatz R 2", "ring_simplify", "field_simplify",
-)  # fmt: skip
+    "nia",
+    "nra",
+    "intros; nia",
+    "intros; nra",
+    "intros; subst; nra",
+    "intros; field",
+    "psatz Z 2",
+    "psatz R 2",
+    "ring_simplify",
+    "field_simplify",
+)
 ARITH_TACTICS: tuple[str, ...] = (*FAST_ARITH, *SLOW_ARITH)
 
 # ``qauto`` is CoqHammer's quick variant (fails fast); ``hammer`` (the ATPs,
@@ -81,8 +95,10 @@ def hammer_problem() -> str | None:
         return "coqc not found: install Coq 8.16 (`apt-get install -y coq`)"
     where = subprocess.run([coqc, "-where"], capture_output=True, text=True, timeout=60)
     if not (Path(where.stdout.strip()) / "user-contrib" / "Hammer").is_dir():
-        return ("CoqHammer is not installed: `apt-get install libcoq-hammer eprover cvc4` "
-                "(or run scripts/setup.sh)")  # fmt: skip
+        return (
+            "CoqHammer is not installed: `apt-get install libcoq-hammer eprover cvc4` "
+            "(or run scripts/setup.sh)"
+        )
     path = os.pathsep.join((os.environ.get("PATH", ""), str(HAMMER_LIBEXEC)))
     if not any(shutil.which(atp, path=path) for atp in HAMMER_ATPS):
         return "no ATP for CoqHammer found: `apt-get install eprover cvc4`"
@@ -93,7 +109,9 @@ class HammerGenerator:
     """CoqHammer's tactics, the same for every state, in the order of
     :data:`HAMMER_TACTICS`."""
 
-    def __init__(self, tactics: Sequence[str] = HAMMER_TACTICS, atp_limit: int = HAMMER_ATP_LIMIT) -> None:
+    def __init__(
+        self, tactics: Sequence[str] = HAMMER_TACTICS, atp_limit: int = HAMMER_ATP_LIMIT
+    ) -> None:
         problem = hammer_problem()
         if problem is not None:
             raise ProverNotInstalled(problem)

@@ -24,9 +24,10 @@ def refuse_assumptions(verification: Verification) -> Verification:
     """A passing re-check turned into a failure because the proof relies on
     axioms the search config does not accept (the reason names them)."""
     return replace(
-        verification, ok=False,
+        verification,
+        ok=False,
         reason=f"{REFUSED_ASSUMPTIONS}: {', '.join(verification.assumes)}",
-    )  # fmt: skip
+    )
 
 
 @dataclass

@@ -67,40 +67,104 @@ from .tree import Kind, Node
 
 TABLES: dict[str, tuple[dict[str, type], list[str]]] = {
     "runs": (
-        {"id": int, "config": str, "config_hash": str, "code_version": str,
-         "started_at": str, "ended_at": str, "total": int},
+        {
+            "id": int,
+            "config": str,
+            "config_hash": str,
+            "code_version": str,
+            "started_at": str,
+            "ended_at": str,
+            "total": int,
+        },
         ["id"],
     ),
     "theorems": (
-        {"run_id": int, "theorem": str, "benchmark_id": int, "split": str, "file": str,
-         "statement": str, "status": str, "reason": str, "start_failed": int, "proof": str,
-         "attempts": int, "successes": int, "tactic_calls": int, "memo_hits": int,
-         "expansions": int, "nodes": int, "seconds_start": float, "seconds_search": float,
-         "stats": str, "finished_at": str},
+        {
+            "run_id": int,
+            "theorem": str,
+            "benchmark_id": int,
+            "split": str,
+            "file": str,
+            "statement": str,
+            "status": str,
+            "reason": str,
+            "start_failed": int,
+            "proof": str,
+            "attempts": int,
+            "successes": int,
+            "tactic_calls": int,
+            "memo_hits": int,
+            "expansions": int,
+            "nodes": int,
+            "seconds_start": float,
+            "seconds_search": float,
+            "stats": str,
+            "finished_at": str,
+        },
         ["run_id", "theorem"],
     ),
     "nodes": (
-        {"run_id": int, "theorem": str, "node": int, "kind": str, "status": str, "depth": int,
-         "parent": int, "tactic": str, "logprob": float, "goals": str, "num_goals": int,
-         "expanded": int, "message": str, "cycle_to": int},
+        {
+            "run_id": int,
+            "theorem": str,
+            "node": int,
+            "kind": str,
+            "status": str,
+            "depth": int,
+            "parent": int,
+            "tactic": str,
+            "logprob": float,
+            "goals": str,
+            "num_goals": int,
+            "expanded": int,
+            "message": str,
+            "cycle_to": int,
+        },
         ["run_id", "theorem", "node"],
     ),
     "edges": (
-        {"run_id": int, "theorem": str, "src": int, "dst": int, "tactic": str,
-         "logprob": float, "result": str, "seconds": float},
+        {
+            "run_id": int,
+            "theorem": str,
+            "src": int,
+            "dst": int,
+            "tactic": str,
+            "logprob": float,
+            "result": str,
+            "seconds": float,
+        },
         ["run_id", "theorem", "src", "tactic"],
     ),
     "attempts": (
-        {"run_id": int, "theorem": str, "idx": int, "success": int, "outcome": str,
-         "steps": int, "logprob": float, "tactics": str, "seconds": float},
+        {
+            "run_id": int,
+            "theorem": str,
+            "idx": int,
+            "success": int,
+            "outcome": str,
+            "steps": int,
+            "logprob": float,
+            "tactics": str,
+            "seconds": float,
+        },
         ["run_id", "theorem", "idx"],
     ),
     "proofs": (
-        {"run_id": int, "theorem": str, "idx": int, "tactics": str, "length": int,
-         "verified": int, "reason": str, "axioms": str, "assumes": str, "seconds": float},
+        {
+            "run_id": int,
+            "theorem": str,
+            "idx": int,
+            "tactics": str,
+            "length": int,
+            "verified": int,
+            "reason": str,
+            "axioms": str,
+            "assumes": str,
+            "seconds": float,
+        },
         ["run_id", "theorem", "idx"],
     ),
-}  # fmt: skip
+}
 
 
 # Columns added after the first release: a database written before lacks
@@ -131,7 +195,9 @@ def check_writable_db(path: Path) -> None:
         raise UserError(f"{path} is not readable")
     problem = _schema_problem(path)
     if problem:
-        raise UserError(f"cannot open {path}: not a dco search database ({problem}); use another --db")
+        raise UserError(
+            f"cannot open {path}: not a dco search database ({problem}); use another --db"
+        )
     if read_only(path):
         raise UserError(f"{path} is read-only; make it writable or use another --db")
 
@@ -191,8 +257,12 @@ def code_version() -> str:
     try:
         out = subprocess.run(
             ["git", "describe", "--always", "--dirty", "--tags"],
-            cwd=root, capture_output=True, text=True, timeout=10, check=True,
-        )  # fmt: skip
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
         if out.stdout.strip():
             return f"git:{out.stdout.strip()}"
     except (OSError, subprocess.SubprocessError):
@@ -241,30 +311,53 @@ def record_of(
     stats = result.stats
     record = TheoremRecord(
         theorem={
-            "theorem": th.name, "benchmark_id": benchmark_id, "split": split, "file": th.file,
-            "statement": th.statement, "status": str(result.status), "reason": result.reason,
+            "theorem": th.name,
+            "benchmark_id": benchmark_id,
+            "split": split,
+            "file": th.file,
+            "statement": th.statement,
+            "status": str(result.status),
+            "reason": result.reason,
             "start_failed": int(result.start_failed),
             "proof": json.dumps(result.proof) if result.proof is not None else None,
             "attempts": len(result.attempts),
             "successes": sum(a.success for a in result.attempts),
-            "tactic_calls": stats.tactic_calls, "memo_hits": stats.memo_hits,
-            "expansions": stats.expansions, "nodes": stats.nodes,
-            "seconds_start": stats.seconds_start, "seconds_search": stats.seconds_total,
-            "stats": json.dumps(stats.to_dict()), "finished_at": now(),
+            "tactic_calls": stats.tactic_calls,
+            "memo_hits": stats.memo_hits,
+            "expansions": stats.expansions,
+            "nodes": stats.nodes,
+            "seconds_start": stats.seconds_start,
+            "seconds_search": stats.seconds_total,
+            "stats": json.dumps(stats.to_dict()),
+            "finished_at": now(),
         }
-    )  # fmt: skip
+    )
     record.attempts = [
-        {"idx": a.index, "success": int(a.success), "outcome": str(a.outcome), "steps": a.steps,
-         "logprob": a.logprob, "tactics": json.dumps(list(a.tactics)), "seconds": a.seconds}
+        {
+            "idx": a.index,
+            "success": int(a.success),
+            "outcome": str(a.outcome),
+            "steps": a.steps,
+            "logprob": a.logprob,
+            "tactics": json.dumps(list(a.tactics)),
+            "seconds": a.seconds,
+        }
         for a in result.attempts
-    ]  # fmt: skip
+    ]
     if result.tree is not None:
         record.proofs = [
-            {"idx": i, "tactics": json.dumps(list(tactics)), "length": len(tactics),
-             "verified": int(v.ok), "reason": v.reason, "axioms": json.dumps(list(v.axioms)),
-             "assumes": json.dumps(list(v.assumes)), "seconds": v.seconds}
+            {
+                "idx": i,
+                "tactics": json.dumps(list(tactics)),
+                "length": len(tactics),
+                "verified": int(v.ok),
+                "reason": v.reason,
+                "axioms": json.dumps(list(v.axioms)),
+                "assumes": json.dumps(list(v.assumes)),
+                "seconds": v.seconds,
+            }
             for i, (tactics, v) in enumerate(result.verifications.items())
-        ]  # fmt: skip
+        ]
     if store_tree and result.tree is not None:
         record.nodes = [_node_row(d) for d in result.tree.nodes]
         record.edges = result.tree.edges()
@@ -273,11 +366,19 @@ def record_of(
 
 def _node_row(d: Node) -> dict[str, Any]:
     return {
-        "node": d.id, "kind": str(d.kind), "status": str(d.status), "depth": d.depth,
-        "parent": d.parent, "tactic": d.tactic, "logprob": d.logprob, "goals": d.goals,
+        "node": d.id,
+        "kind": str(d.kind),
+        "status": str(d.status),
+        "depth": d.depth,
+        "parent": d.parent,
+        "tactic": d.tactic,
+        "logprob": d.logprob,
+        "goals": d.goals,
         "num_goals": d.state.num_goals if d.state is not None and d.kind is Kind.STATE else None,
-        "expanded": int(d.expanded), "message": d.message or None, "cycle_to": d.to,
-    }  # fmt: skip
+        "expanded": int(d.expanded),
+        "message": d.message or None,
+        "cycle_to": d.to,
+    }
 
 
 class SearchDB(Closing):
@@ -348,10 +449,15 @@ class SearchDB(Closing):
                 return run_id, True
             table = self.db["runs"]
             table.insert(
-                {"config": json.dumps(config, sort_keys=True), "config_hash": digest,
-                 "code_version": code_version(), "started_at": now(), "ended_at": None,
-                 "total": total}
-            )  # fmt: skip
+                {
+                    "config": json.dumps(config, sort_keys=True),
+                    "config_hash": digest,
+                    "code_version": code_version(),
+                    "started_at": now(),
+                    "ended_at": None,
+                    "total": total,
+                }
+            )
             assert table.last_pk is not None
             return int(table.last_pk), False
 

@@ -42,17 +42,38 @@ class TacticGenerator(Protocol):
 
 
 DEFAULT_TACTICS: tuple[str, ...] = (
-    "intros", "reflexivity", "assumption", "auto", "trivial", "easy", "simpl",
-    "split", "constructor", "left", "right", "lia", "tauto", "congruence",
-    "discriminate", "firstorder", "intuition", "f_equal", "subst", "eauto",
+    "intros",
+    "reflexivity",
+    "assumption",
+    "auto",
+    "trivial",
+    "easy",
+    "simpl",
+    "split",
+    "constructor",
+    "left",
+    "right",
+    "lia",
+    "tauto",
+    "congruence",
+    "discriminate",
+    "firstorder",
+    "intuition",
+    "f_equal",
+    "subst",
+    "eauto",
     "exfalso",
-)  # fmt: skip
+)
 # `{x}` is replaced by each name bound in the state (hypotheses of the first
 # goal, then the variables of its conclusion's leading `forall`).
 DEFAULT_PER_NAME: tuple[str, ...] = (
-    "induction {x}", "destruct {x}", "apply {x}", "rewrite {x}", "rewrite <- {x}",
+    "induction {x}",
+    "destruct {x}",
+    "apply {x}",
+    "rewrite {x}",
+    "rewrite <- {x}",
     "inversion {x}",
-)  # fmt: skip
+)
 
 _IDENT = r"[A-Za-z_][\w']*"
 # A hypothesis line of Coq's goal display: "  n, m : nat" or "  x := 3 : nat".

@@ -41,8 +41,15 @@ def _search_task(
     if _WORKER.get("key") != key:
         _WORKER.update(key=key, generator=generator_factory(0))
         _WORKER.setdefault("environments", FileSessions())
-    return search_one(job, TreeSearch(config), _WORKER["generator"], _WORKER["environments"],
-                      budget, store_tree, seed)  # fmt: skip
+    return search_one(
+        job,
+        TreeSearch(config),
+        _WORKER["generator"],
+        _WORKER["environments"],
+        budget,
+        store_tree,
+        seed,
+    )
 
 
 def init_ray(address: str) -> None:

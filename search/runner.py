@@ -50,7 +50,9 @@ def theorem_for(theorem: Theorem, generator: TacticGenerator) -> Theorem:
     preamble = getattr(generator, "preamble", "")
     if not preamble or theorem.backend is not Backend.COQ:
         return theorem
-    return dataclasses.replace(theorem, preamble="\n".join(filter(None, (theorem.preamble, preamble))))
+    return dataclasses.replace(
+        theorem, preamble="\n".join(filter(None, (theorem.preamble, preamble)))
+    )
 
 
 def search_one(
@@ -105,8 +107,9 @@ class _Plan:
         try:
             generator, searcher = self.generator_factory(index), TreeSearch(self.config)
             for job in jobs:
-                yield search_one(job, searcher, generator, environments, self.budget,
-                                 self.store_tree, self.seed)  # fmt: skip
+                yield search_one(
+                    job, searcher, generator, environments, self.budget, self.store_tree, self.seed
+                )
         finally:
             environments.close()
 

@@ -178,9 +178,15 @@ class ProofTree:
                 *data["also"],
             ]:
                 rows.append(
-                    {"src": src, "dst": dst, "tactic": tactic, "logprob": logprob,
-                     "result": str(data["result"]), "seconds": seconds}
-                )  # fmt: skip
+                    {
+                        "src": src,
+                        "dst": dst,
+                        "tactic": tactic,
+                        "logprob": logprob,
+                        "result": str(data["result"]),
+                        "seconds": seconds,
+                    }
+                )
         return rows
 
     # -- growing ---------------------------------------------------------------
@@ -252,8 +258,11 @@ class ProofTree:
         """The node ``result`` leads to from ``parent``: a new one, or an
         existing state."""
         common: dict[str, Any] = {
-            "depth": parent.depth + 1, "parent": parent.id, "tactic": tactic, "logprob": logprob,
-        }  # fmt: skip
+            "depth": parent.depth + 1,
+            "parent": parent.id,
+            "tactic": tactic,
+            "logprob": logprob,
+        }
         if isinstance(result, ProofState):
             existing = self._by_key.get(self._key(result))
             if existing is None:

@@ -54,35 +54,62 @@ Proof. intros P Q H. destruct H as [HP HQ]. split. assumption. assumption. Qed.
 
 G = "  ============================\n"
 PROOFS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "add_zero_r": ("train", [
-        (f"1 goal\n  \n{G}  forall n : nat, n + 0 = n", "intros n"),
-        (f"1 goal\n  \n  n : nat\n{G}  n + 0 = n", "induction n as [| n IH]"),
-        (f"2 goals\n  \n{G}  0 + 0 = 0\n\ngoal 2 is:\n S n + 0 = S n", "-"),
-        (f"1 goal\n  \n{G}  0 + 0 = 0", "reflexivity"),
-        ("1 goal\n\ngoal 1 is:\n S n + 0 = S n", "-"),
-        (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S n + 0 = S n", "simpl"),
-        (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S (n + 0) = S n", "rewrite IH"),
-        (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S n = S n", "reflexivity"),
-    ]),
-    "double_plus": ("train", [
-        (f"1 goal\n  \n{G}  forall n : nat, 2 * n = n + n", "intros n"),
-        (f"1 goal\n  \n  n : nat\n{G}  2 * n = n + n", "lia"),
-    ]),
-    "app_nil_r'": ("train", [
-        (f"1 goal\n  \n{G}  forall (A : Type) (l : list A), l ++ nil = l", "intros A l"),
-        (f"1 goal\n  \n  A : Type\n  l : list A\n{G}  l ++ nil = l", "induction l as [| x l IH]; simpl"),
-        (f"2 goals\n  \n  A : Type\n{G}  nil = nil\n\ngoal 2 is:\n x :: l ++ nil = x :: l", "reflexivity"),
-        (f"1 goal\n  \n  A : Type\n  x : A\n  l : list A\n  IH : l ++ nil = l\n{G}  x :: l ++ nil = x :: l", "rewrite IH"),
-        (f"1 goal\n  \n  A : Type\n  x : A\n  l : list A\n  IH : l ++ nil = l\n{G}  x :: l = x :: l", "reflexivity"),
-    ]),
-    "and_swap": ("val", [
-        (f"1 goal\n  \n{G}  forall P Q : Prop, P /\\ Q -> Q /\\ P", "intros P Q H"),
-        (f"1 goal\n  \n  P, Q : Prop\n  H : P /\\ Q\n{G}  Q /\\ P", "destruct H as [HP HQ]"),
-        (f"1 goal\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  Q /\\ P", "split"),
-        (f"2 goals\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  Q\n\ngoal 2 is:\n P", "assumption"),
-        (f"1 goal\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  P", "assumption"),
-    ]),
-}  # fmt: skip
+    "add_zero_r": (
+        "train",
+        [
+            (f"1 goal\n  \n{G}  forall n : nat, n + 0 = n", "intros n"),
+            (f"1 goal\n  \n  n : nat\n{G}  n + 0 = n", "induction n as [| n IH]"),
+            (f"2 goals\n  \n{G}  0 + 0 = 0\n\ngoal 2 is:\n S n + 0 = S n", "-"),
+            (f"1 goal\n  \n{G}  0 + 0 = 0", "reflexivity"),
+            ("1 goal\n\ngoal 1 is:\n S n + 0 = S n", "-"),
+            (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S n + 0 = S n", "simpl"),
+            (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S (n + 0) = S n", "rewrite IH"),
+            (f"1 goal\n  \n  n : nat\n  IH : n + 0 = n\n{G}  S n = S n", "reflexivity"),
+        ],
+    ),
+    "double_plus": (
+        "train",
+        [
+            (f"1 goal\n  \n{G}  forall n : nat, 2 * n = n + n", "intros n"),
+            (f"1 goal\n  \n  n : nat\n{G}  2 * n = n + n", "lia"),
+        ],
+    ),
+    "app_nil_r'": (
+        "train",
+        [
+            (f"1 goal\n  \n{G}  forall (A : Type) (l : list A), l ++ nil = l", "intros A l"),
+            (
+                f"1 goal\n  \n  A : Type\n  l : list A\n{G}  l ++ nil = l",
+                "induction l as [| x l IH]; simpl",
+            ),
+            (
+                f"2 goals\n  \n  A : Type\n{G}  nil = nil\n\ngoal 2 is:\n x :: l ++ nil = x :: l",
+                "reflexivity",
+            ),
+            (
+                f"1 goal\n  \n  A : Type\n  x : A\n  l : list A\n  IH : l ++ nil = l\n{G}  x :: l ++ nil = x :: l",
+                "rewrite IH",
+            ),
+            (
+                f"1 goal\n  \n  A : Type\n  x : A\n  l : list A\n  IH : l ++ nil = l\n{G}  x :: l = x :: l",
+                "reflexivity",
+            ),
+        ],
+    ),
+    "and_swap": (
+        "val",
+        [
+            (f"1 goal\n  \n{G}  forall P Q : Prop, P /\\ Q -> Q /\\ P", "intros P Q H"),
+            (f"1 goal\n  \n  P, Q : Prop\n  H : P /\\ Q\n{G}  Q /\\ P", "destruct H as [HP HQ]"),
+            (f"1 goal\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  Q /\\ P", "split"),
+            (
+                f"2 goals\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  Q\n\ngoal 2 is:\n P",
+                "assumption",
+            ),
+            (f"1 goal\n  \n  P, Q : Prop\n  HP : P\n  HQ : Q\n{G}  P", "assumption"),
+        ],
+    ),
+}
 
 
 def make_benchmark(directory: Path) -> Path:
@@ -107,9 +134,17 @@ FMT = PromptFormat(max_prompt_tokens=96, max_tactic_tokens=16)
 
 def train_config(bench: Path, out: Path, **kw: Any) -> TrainConfig:
     base = TrainConfig(
-        benchmark=str(bench), out=str(out), model=TINY, prompt=FMT, batch_size=8, lr=3e-3,
-        warmup_steps=10, schedule="constant", checkpoint_every=1000, progress=False,
-    )  # fmt: skip
+        benchmark=str(bench),
+        out=str(out),
+        model=TINY,
+        prompt=FMT,
+        batch_size=8,
+        lr=3e-3,
+        warmup_steps=10,
+        schedule="constant",
+        checkpoint_every=1000,
+        progress=False,
+    )
     return replace(base, **kw)
 
 
@@ -174,8 +209,10 @@ def train_models(
 
     theorems = load_benchmark(str(bench)).theorems()
     taught = root / "taught"
-    write_benchmark(taught, Benchmark("ev", [replace(t, split="train") for t in theorems],
-                                      steps, {"library": "ev"}))  # fmt: skip
+    write_benchmark(
+        taught,
+        Benchmark("ev", [replace(t, split="train") for t in theorems], steps, {"library": "ev"}),
+    )
     models = root / "models"
     for name, loss in (("ce", LossConfig("ce")), ("n2", LossConfig("dcostep", n=2))):
         if name not in names:

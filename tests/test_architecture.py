@@ -77,7 +77,9 @@ def test_no_private_names_imported_across_modules() -> None:
             private = [n for n in names if n.startswith("_") and not n.startswith("__")]
             if module.split(".")[0] in LAYERS and private:
                 wrong.append(f"{where(path, line)}: from {module} import {', '.join(private)}")
-            if any(part.startswith("_") and not part.startswith("__") for part in module.split(".")):
+            if any(
+                part.startswith("_") and not part.startswith("__") for part in module.split(".")
+            ):
                 wrong.append(f"{where(path, line)}: imports private module {module}")
     assert not wrong, "private names imported across modules:\n" + "\n".join(wrong)
 

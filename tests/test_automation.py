@@ -68,11 +68,17 @@ def test_hammer_generator_proves_and_the_proof_is_rechecked(tmp_path: Path) -> N
     context does not import CoqHammer; its tactic closes the goal and the
     coqc re-check (with the import before the statement) accepts it."""
     theorem = file_theorem(
-        tmp_path, "Require Import List.\n",
+        tmp_path,
+        "Require Import List.\n",
         "Theorem t : forall (A : Type) (P Q : A -> Prop) (a : A), (forall x, P x /\\ Q x) -> Q a.",
-    )  # fmt: skip
-    (record,) = run_jobs([Job(theorem)], SearchConfig(), Budget(wall_clock=120, tactic_timeout=60),
-                         lambda _: HammerGenerator(), store_tree=False)  # fmt: skip
+    )
+    (record,) = run_jobs(
+        [Job(theorem)],
+        SearchConfig(),
+        Budget(wall_clock=120, tactic_timeout=60),
+        lambda _: HammerGenerator(),
+        store_tree=False,
+    )
     assert record.theorem["status"] == "proved", record.theorem["reason"]
     proof = record.theorem["proof"]
     assert any(t in proof for t in ("qauto", "sauto", "hauto", "sfirstorder", "hammer")), proof
@@ -87,10 +93,25 @@ def test_missing_atp_is_one_clear_line(tmp_path: Path) -> None:
         (bin_dir / tool).symlink_to(subprocess.check_output(["which", tool], text=True).strip())
     env = {**os.environ, "PATH": str(bin_dir), "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-m", "prover.cli", "evaluate", "--generator", "hammer",
-         "--strategy", "best-first", "--budget", "5", "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "prover.cli",
+            "evaluate",
+            "--generator",
+            "hammer",
+            "--strategy",
+            "best-first",
+            "--budget",
+            "5",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "hammer" in lines[0] and "eprover" in lines[0], lines
@@ -101,6 +122,7 @@ def test_missing_atp_is_one_clear_line(tmp_path: Path) -> None:
 def test_named_generators_label_their_members(spec: str) -> None:
     from prover.ensemble import resolve_members
 
-    (member,) = resolve_members(ensemble=None, models="models", model=None, generator=spec,
-                                benchmark="coq-stdlib")  # fmt: skip
+    (member,) = resolve_members(
+        ensemble=None, models="models", model=None, generator=spec, benchmark="coq-stdlib"
+    )
     assert member.label == member.generator == spec

@@ -48,8 +48,18 @@ def coq_file(tmp_path: Path) -> Path:
 
 
 def prove_args(path: Path, db: Path) -> list[str]:
-    return ["prove", "--file", str(path), "--theorem", "c", "--db", str(db), "--budget", "10",
-            "--quiet"]  # fmt: skip
+    return [
+        "prove",
+        "--file",
+        str(path),
+        "--theorem",
+        "c",
+        "--db",
+        str(db),
+        "--budget",
+        "10",
+        "--quiet",
+    ]
 
 
 def test_read_only_database_is_refused_untouched(tmp_path: Path, coq_file: Path, capsys) -> None:
@@ -74,8 +84,9 @@ def test_read_only_directory_for_a_new_database(tmp_path: Path, coq_file: Path, 
 
 
 @pytest.mark.parametrize("journal", ["delete", "wal"])
-def test_foreign_database_is_refused_untouched(tmp_path: Path, coq_file: Path, capsys,
-                                               journal: str) -> None:  # fmt: skip
+def test_foreign_database_is_refused_untouched(
+    tmp_path: Path, coq_file: Path, capsys, journal: str
+) -> None:
     db = tmp_path / "app.sqlite"
     with sqlite3.connect(db) as conn:
         conn.execute(f"PRAGMA journal_mode = {journal}")
@@ -84,8 +95,10 @@ def test_foreign_database_is_refused_untouched(tmp_path: Path, coq_file: Path, c
     conn.close()
     before = files_of(tmp_path)
     line = error_line(capsys, prove_args(coq_file, db))
-    assert line == (f"error: cannot open {db}: not a dco search database (it has other tables "
-                    "(users)); use another --db")  # fmt: skip
+    assert line == (
+        f"error: cannot open {db}: not a dco search database (it has other tables "
+        "(users)); use another --db"
+    )
     assert files_of(tmp_path) == before
     with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == journal
@@ -93,18 +106,23 @@ def test_foreign_database_is_refused_untouched(tmp_path: Path, coq_file: Path, c
         assert tables == [("users",)]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"not a database at all, just text" * 10, "file is not a database"),
-    (b"SQLite format 3\x00" + b"\xff" * 200, "not a dco search database"),
-])  # fmt: skip
-def test_corrupt_database_for_evaluate_leaves_no_out(tmp_path: Path, capsys, content: bytes,
-                                                     message: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a database at all, just text" * 10, "file is not a database"),
+        (b"SQLite format 3\x00" + b"\xff" * 200, "not a dco search database"),
+    ],
+)
+def test_corrupt_database_for_evaluate_leaves_no_out(
+    tmp_path: Path, capsys, content: bytes, message: str
+) -> None:
     db = tmp_path / "bad.sqlite"
     db.write_bytes(content)
     out = tmp_path / "results"
     benchmark = tmp_path / "bench"
-    line = error_line(capsys, ["evaluate", "--benchmark", str(benchmark), "--out", str(out),
-                               "--db", str(db)])  # fmt: skip
+    line = error_line(
+        capsys, ["evaluate", "--benchmark", str(benchmark), "--out", str(out), "--db", str(db)]
+    )
     assert message in line and not out.exists(), line
     assert db.read_bytes() == content
 
@@ -139,8 +157,9 @@ def test_directory_as_file(tmp_path: Path, capsys) -> None:
 
 
 def test_unclosed_brace_is_named(coq_file: Path, capsys) -> None:
-    code = cli.main(["check", "--file", str(coq_file), "--theorem", "c", "--proof",
-                     "{ reflexivity.", "--quiet"])  # fmt: skip
+    code = cli.main(
+        ["check", "--file", str(coq_file), "--theorem", "c", "--proof", "{ reflexivity.", "--quiet"]
+    )
     assert code == 1
     assert capsys.readouterr().out.strip() == (
         "REJECTED: the proof is incomplete: a `{` block is still open (close it with `}`)"
@@ -149,8 +168,22 @@ def test_unclosed_brace_is_named(coq_file: Path, capsys) -> None:
 
 def test_check_has_an_overall_time_limit(coq_file: Path, capsys) -> None:
     start = time.monotonic()
-    code = cli.main(["check", "--file", str(coq_file), "--theorem", "c", "--timeout", "2",
-                     "--tactic-timeout", "100", "--proof", "do 100000000 idtac 1.", "--quiet"])  # fmt: skip
+    code = cli.main(
+        [
+            "check",
+            "--file",
+            str(coq_file),
+            "--theorem",
+            "c",
+            "--timeout",
+            "2",
+            "--tactic-timeout",
+            "100",
+            "--proof",
+            "do 100000000 idtac 1.",
+            "--quiet",
+        ]
+    )
     assert code == 1
     assert capsys.readouterr().out.strip() == "REJECTED: the check ran past --timeout 2 s"
     assert time.monotonic() - start < 30
@@ -165,10 +198,23 @@ def test_temp_dirs_of_a_killed_process_are_swept(coq_file: Path) -> None:
     next process to open a session removes it."""
     before = ours()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "prover.cli", "check", "--file", str(coq_file), "--theorem", "c",
-         "--proof", "do 100000000 idtac 1.", "--tactic-timeout", "100"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "prover.cli",
+            "check",
+            "--file",
+            str(coq_file),
+            "--theorem",
+            "c",
+            "--proof",
+            "do 100000000 idtac 1.",
+            "--tactic-timeout",
+            "100",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while not any(n.startswith(f"dco-coq-{proc.pid}-") for n in ours() - before):
         assert time.monotonic() < deadline and proc.poll() is None
@@ -190,12 +236,26 @@ def test_interrupted_check_leaves_no_temp_dir(coq_file: Path) -> None:
     """SIGINT (Ctrl-C) is an ordinary exit path: everything is removed."""
     before = ours()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "prover.cli", "check", "--file", str(coq_file), "--theorem", "c",
-         "--proof", "do 100000000 idtac 1.", "--tactic-timeout", "100"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "prover.cli",
+            "check",
+            "--file",
+            str(coq_file),
+            "--theorem",
+            "c",
+            "--proof",
+            "do 100000000 idtac 1.",
+            "--tactic-timeout",
+            "100",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         # A shell's background job ignores SIGINT, and children inherit that.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # fmt: skip
+    )
     deadline = time.monotonic() + 120
     while not any(n.startswith(f"dco-coq-{proc.pid}-") for n in ours() - before):
         assert time.monotonic() < deadline and proc.poll() is None

@@ -34,8 +34,13 @@ def sample() -> Benchmark:
         for i, split in enumerate(["train", "train", "val", "test"])
     ]
     steps = [
-        Step(t.id, j, f"1 goal\n  ============================\n  True (state {t.id}.{j}) \u2200", tactic,
-             t.split)
+        Step(
+            t.id,
+            j,
+            f"1 goal\n  ============================\n  True (state {t.id}.{j}) \u2200",
+            tactic,
+            t.split,
+        )
         for t in theorems
         for j, tactic in enumerate(t.tactics)
     ]
@@ -52,8 +57,20 @@ def test_write_read_round_trip(tmp_path: Path) -> None:
     assert loaded.meta == original.meta
     # One JSON object a line, with the documented keys.
     first = json.loads((tmp_path / "theorems.jsonl").read_text().splitlines()[0])
-    assert {"id", "name", "short_name", "file", "line", "offset", "statement", "coq_args",
-            "backend", "split", "num_steps", "tactics"} <= first.keys()
+    assert {
+        "id",
+        "name",
+        "short_name",
+        "file",
+        "line",
+        "offset",
+        "statement",
+        "coq_args",
+        "backend",
+        "split",
+        "num_steps",
+        "tactics",
+    } <= first.keys()
     step = json.loads((tmp_path / "steps.jsonl").read_text().splitlines()[0])
     assert step.keys() == {"theorem_id", "index", "state", "tactic", "split"}
 

@@ -51,15 +51,26 @@ def synthetic_traces(root: Path, n_files: int = 5, per_file: int = 40) -> list[F
         theorems = []
         for k in range(per_file):
             length = 1 + (k % 4)
-            theorem = Theorem(f"Lib.F{f}.t{k}", f"Lemma t{k} : True.", file=str(path),
-                              line=k + 1, offset=100 * k)
-            steps = tuple(TracedStep(f"state {f}.{k}.{j}", "-" if j == 1 else f"tac{j} x")
-                          for j in range(length))
+            theorem = Theorem(
+                f"Lib.F{f}.t{k}", f"Lemma t{k} : True.", file=str(path), line=k + 1, offset=100 * k
+            )
+            steps = tuple(
+                TracedStep(f"state {f}.{k}.{j}", "-" if j == 1 else f"tac{j} x")
+                for j in range(length)
+            )
             theorems.append(TracedTheorem(theorem, steps))
-        traces.append(FileTrace(str(path), (), found=per_file + 2, skipped={"Defined": 1},
-                                traced=per_file, theorems=theorems,
-                                failures=[Failure(f"Lib.F{f}.bad", "replay: a step failed")],
-                                seconds=1.0 + f))
+        traces.append(
+            FileTrace(
+                str(path),
+                (),
+                found=per_file + 2,
+                skipped={"Defined": 1},
+                traced=per_file,
+                theorems=theorems,
+                failures=[Failure(f"Lib.F{f}.bad", "replay: a step failed")],
+                seconds=1.0 + f,
+            )
+        )
     return traces
 
 

@@ -16,13 +16,23 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "prover" / "examples" / "Basics.
 def dco(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "prover.cli", *args],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
 
 
 def test_check_verifies_the_bundled_example() -> None:
-    out = dco("check", "--file", str(EXAMPLE), "--theorem", "add_zero_r",
-              "--proof", "intros n. induction n; simpl; auto.")
+    out = dco(
+        "check",
+        "--file",
+        str(EXAMPLE),
+        "--theorem",
+        "add_zero_r",
+        "--proof",
+        "intros n. induction n; simpl; auto.",
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "n + 0 = n" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "VERIFIED"
@@ -60,7 +70,8 @@ def one_line_error(out: subprocess.CompletedProcess[str]) -> str:
 def test_unknown_theorem_and_file(tmp_path: Path) -> None:
     assert "not found" in one_line_error(dco("check", "--file", str(EXAMPLE), "--theorem", "nope"))
     assert "no such Coq file" in one_line_error(
-        dco("check", "--file", str(tmp_path / "x.v"), "--theorem", "t"))
+        dco("check", "--file", str(tmp_path / "x.v"), "--theorem", "t")
+    )
 
 
 def test_malformed_file(tmp_path: Path) -> None:
@@ -74,7 +85,9 @@ def test_malformed_file(tmp_path: Path) -> None:
 
 def test_coq_missing(tmp_path: Path) -> None:
     env = dict(os.environ, PATH=str(tmp_path))  # no coqtop on PATH
-    message = one_line_error(dco("check", "--file", str(EXAMPLE), "--theorem", "add_zero_r", env=env))
+    message = one_line_error(
+        dco("check", "--file", str(EXAMPLE), "--theorem", "add_zero_r", env=env)
+    )
     assert "coqtop not found" in message
 
 

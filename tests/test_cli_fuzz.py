@@ -140,9 +140,7 @@ def test_bad_paths_exit_2(capsys, paths, name: str, flag: str, case: str) -> Non
 
 
 TEXT_CASES = [
-    (name, flag)
-    for name in cli.COMMANDS
-    for flag, _ in flags(name, {options.text}, choices=False)
+    (name, flag) for name in cli.COMMANDS for flag, _ in flags(name, {options.text}, choices=False)
 ]
 
 
@@ -160,8 +158,10 @@ def test_config_file_numbers_are_checked_too(capsys, tmp_path: Path, value: str)
     number = {"nan": "nan", "inf": "inf"}.get(value, value)
     config.write_text(f"tactic-timeout = {number}\n")
     (tmp_path / "x.v").write_text("Theorem t : True.\nProof. exact I. Qed.\n")
-    code, line = run_main(capsys, ["check", "--config", str(config), "--file",
-                                   str(tmp_path / "x.v"), "--theorem", "t"])  # fmt: skip
+    code, line = run_main(
+        capsys,
+        ["check", "--config", str(config), "--file", str(tmp_path / "x.v"), "--theorem", "t"],
+    )
     assert code == 2
     assert line.startswith("error: argument --tactic-timeout"), line
 
@@ -172,10 +172,21 @@ def test_raw_bytes_in_argv_end_in_one_line(tmp_path: Path) -> None:
     source.write_text("Theorem t : True.\nProof. exact I. Qed.\n")
     for flag in (b"--proof", b"--coq-args"):
         out = subprocess.run(
-            [sys.executable, "-m", "prover.cli", "check", "--file", str(source), "--theorem",
-             "t", flag, b"exact I\xff."],
-            capture_output=True, timeout=120,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "prover.cli",
+                "check",
+                "--file",
+                str(source),
+                "--theorem",
+                "t",
+                flag,
+                b"exact I\xff.",
+            ],
+            capture_output=True,
+            timeout=120,
+        )
         err = out.stderr.decode("utf-8", "replace")
         assert out.returncode == 2 and "Traceback" not in err, err
         assert err.strip().splitlines() == [

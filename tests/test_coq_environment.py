@@ -170,7 +170,11 @@ def test_one_session_serves_a_files_theorems_in_any_order(coq_file) -> None:
                 state = env.initial_state
                 for tactic in decls[name].tactics:
                     result = env.run_tactic(state, tactic)
-                    assert not isinstance(result, (TacticError, TacticTimeout)), (name, tactic, result)
+                    assert not isinstance(result, (TacticError, TacticTimeout)), (
+                        name,
+                        tactic,
+                        result,
+                    )
                     state = result
                 assert isinstance(state, ProofFinished)
         assert session.restarts == 0 and session.coqtop is not None and session.coqtop.alive
@@ -188,8 +192,10 @@ def test_context_excludes_the_theorem_and_what_follows(coq_file) -> None:
 
 
 def test_broken_context_is_a_start_error(coq_file) -> None:
-    decls = coq_file("Require Import Arith.\nDefinition broken := undefined_thing.\n"
-                     "Lemma x : True.\nProof. exact I. Qed.\n")
+    decls = coq_file(
+        "Require Import Arith.\nDefinition broken := undefined_thing.\n"
+        "Lemma x : True.\nProof. exact I. Qed.\n"
+    )
     with pytest.raises(EnvironmentStartError, match="undefined_thing"):
         open_environment(decls["x"].theorem)
 

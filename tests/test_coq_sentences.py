@@ -10,8 +10,10 @@ def texts(src: str) -> list[str]:
 
 
 def test_comments_strings_and_qualified_names() -> None:
-    src = 'Require Import Coq.Arith.Arith. (* a. comment (* nested. *) "str. *)" *)\n' \
+    src = (
+        'Require Import Coq.Arith.Arith. (* a. comment (* nested. *) "str. *)" *)\n'
         'Lemma x : "a. b" = "a. b".\nProof. idtac "x."%string. reflexivity. Qed.'
+    )
     assert texts(src) == [
         "Require Import Coq.Arith.Arith.",
         'Lemma x : "a. b" = "a. b".',
@@ -23,10 +25,27 @@ def test_comments_strings_and_qualified_names() -> None:
 
 
 def test_bullets_braces_and_selectors() -> None:
-    src = "split.\n- auto.\n  + simpl.\n    ** lia.\n- { auto. }\n2: { reflexivity. }\n[x]: {auto. }"
+    src = (
+        "split.\n- auto.\n  + simpl.\n    ** lia.\n- { auto. }\n2: { reflexivity. }\n[x]: {auto. }"
+    )
     assert texts(src) == [
-        "split.", "-", "auto.", "+", "simpl.", "**", "lia.", "-", "{", "auto.", "}",
-        "2: {", "reflexivity.", "}", "[x]: {", "auto.", "}",
+        "split.",
+        "-",
+        "auto.",
+        "+",
+        "simpl.",
+        "**",
+        "lia.",
+        "-",
+        "{",
+        "auto.",
+        "}",
+        "2: {",
+        "reflexivity.",
+        "}",
+        "[x]: {",
+        "auto.",
+        "}",
     ]
 
 
@@ -37,7 +56,7 @@ def test_dotdot_does_not_end_a_sentence() -> None:
 
 def test_offsets_point_into_source() -> None:
     src = "  intros.\n  (* c *) auto."
-    spans = [src[s.start:s.end] for s in split_sentences(src)]
+    spans = [src[s.start : s.end] for s in split_sentences(src)]
     assert spans == ["intros.", "auto."]
 
 

@@ -38,7 +38,7 @@ REJECTED = [
     "Save target.",
     "Set Printing All.",
     "Unset Guard Checking.",
-    "Load \"/tmp/x.v\".",
+    'Load "/tmp/x.v".',
     "Drop.",
     "Quit.",
     "Reset target.",
@@ -78,8 +78,22 @@ def test_check_tactic_rejects(tactic: str) -> None:
 
 @pytest.mark.parametrize(
     "tactic",
-    ["intros P H.", "-", "+", "**", "{", "}", "2: {", "all: auto.", "1-2: simpl.", "[> auto | idtac ].",
-     "(intros; auto).", "Unshelve.", "idtac \"Admitted\".", "now apply Nat.add_comm."],
+    [
+        "intros P H.",
+        "-",
+        "+",
+        "**",
+        "{",
+        "}",
+        "2: {",
+        "all: auto.",
+        "1-2: simpl.",
+        "[> auto | idtac ].",
+        "(intros; auto).",
+        "Unshelve.",
+        'idtac "Admitted".',
+        "now apply Nat.add_comm.",
+    ],
 )
 def test_check_tactic_accepts_real_tactics(tactic: str) -> None:
     assert check_tactic(tactic, "Scratch.target").text
@@ -131,7 +145,9 @@ def test_recheck_catches_admitted_even_without_the_input_check(coq_file, monkeyp
         verification = env.verify(["Admitted.", "Lemma absorb : True.", "exact I."])
         assert not verification.ok
         assert "Admitted" in verification.reason
-        new_axiom = env.verify(["Admitted.", "Axiom cheat : False.", "Lemma absorb : False.", "exact cheat."])
+        new_axiom = env.verify(
+            ["Admitted.", "Axiom cheat : False.", "Lemma absorb : False.", "exact cheat."]
+        )
         assert not new_axiom.ok
 
 

@@ -38,9 +38,26 @@ def demo(data: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch, *extra: str) ->
     monkeypatch.setenv("DCO_DATA", str(data))
     buf = io.StringIO()
     with redirect_stdout(buf):
-        rc = main(["demo", "--models", str(tmp / "models"), "--ensemble", "1,2",
-                   "--train-steps", "3", "--theorems", "3", "--passes", "2", "--budget", "20",
-                   "--db", str(tmp / "demo.sqlite"), *extra])  # fmt: skip
+        rc = main(
+            [
+                "demo",
+                "--models",
+                str(tmp / "models"),
+                "--ensemble",
+                "1,2",
+                "--train-steps",
+                "3",
+                "--theorems",
+                "3",
+                "--passes",
+                "2",
+                "--budget",
+                "20",
+                "--db",
+                str(tmp / "demo.sqlite"),
+                *extra,
+            ]
+        )
     return rc, buf.getvalue()
 
 
@@ -80,8 +97,10 @@ def test_demo_trains_missing_models_proves_and_reuses_them(
     assert "reusing models" in again and "training N'" not in again
     assert [p.stat().st_mtime_ns for p in weights] == stamps
     # The second run answers from the search log: same table.
-    assert again[again.index("theorem  ") :].split("demo finished")[0] == \
-        out[out.index("theorem  ") :].split("demo finished")[0]
+    assert (
+        again[again.index("theorem  ") :].split("demo finished")[0]
+        == out[out.index("theorem  ") :].split("demo finished")[0]
+    )
 
 
 def test_demo_quick_replays_the_bundled_file() -> None:

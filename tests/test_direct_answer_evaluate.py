@@ -72,8 +72,15 @@ def test_exact_pass_at_k_matches_the_unbiased_estimator_on_samples(trained: tupl
     for k in ks:
         # Delta-method standard error of the mean over problems of the
         # estimator from n draws: k (1-p)^(k-1) sqrt(p(1-p)/n) per problem.
-        se = float(torch.sqrt(((k * (1 - p) ** (k - 1)) ** 2 * p * (1 - p) / n).sum())) / len(PROBLEMS)
-        assert abs(sampled[str(k)] - exact[str(k)]) < 5 * se + 1e-3, (k, sampled[str(k)], exact[str(k)], se)
+        se = float(torch.sqrt(((k * (1 - p) ** (k - 1)) ** 2 * p * (1 - p) / n).sum())) / len(
+            PROBLEMS
+        )
+        assert abs(sampled[str(k)] - exact[str(k)]) < 5 * se + 1e-3, (
+            k,
+            sampled[str(k)],
+            exact[str(k)],
+            se,
+        )
     assert 0.0 < exact["1"] < exact["4"] < exact["16"] < exact["64"] <= 1.0
 
 
@@ -82,7 +89,9 @@ def test_exact_pass_at_k_edge_cases() -> None:
     assert out["1"] == pytest.approx((1 + 0 + 0.5) / 3)
     assert out["2"] == pytest.approx((1 + 0 + 0.75) / 3)
     # Tiny p: no underflow to 0 (1 - (1 - 1e-12)^1000 = 1e-9).
-    assert exact_pass_at_k(torch.tensor([math.log(1e-12)]), [1000])["1000"] == pytest.approx(1e-9, rel=1e-6)
+    assert exact_pass_at_k(torch.tensor([math.log(1e-12)]), [1000])["1000"] == pytest.approx(
+        1e-9, rel=1e-6
+    )
 
 
 def test_confidence_summary_splits_right_and_wrong() -> None:

@@ -12,7 +12,15 @@ from benchmarks.direct_answer import aggregate
 from benchmarks.direct_answer.study import main
 
 OBJECTIVES = {"ce", "dco-4", "dco-16", "dco-64", "dco-256", "dco-4096"}
-ROW_KEYS = {"epoch", "train_accuracy", "wrong_confidence", "pass@1", "pass@16", "pass@256", "pass@4096"}
+ROW_KEYS = {
+    "epoch",
+    "train_accuracy",
+    "wrong_confidence",
+    "pass@1",
+    "pass@16",
+    "pass@256",
+    "pass@4096",
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +36,11 @@ def _strip_times(results: dict) -> dict:
 
     def walk(x: object) -> object:
         if isinstance(x, dict):
-            return {k: walk(v) for k, v in x.items()
-                    if "seconds" not in k and k not in ("command", "load_average_at_end")}  # fmt: skip
+            return {
+                k: walk(v)
+                for k, v in x.items()
+                if "seconds" not in k and k not in ("command", "load_average_at_end")
+            }
         if isinstance(x, list):
             return [walk(v) for v in x]
         return x
@@ -40,7 +51,9 @@ def _strip_times(results: dict) -> dict:
 def test_same_seed_same_results(quick_dirs: tuple[Path, Path]) -> None:
     a, b = (json.loads((d / "seed5" / "results.json").read_text()) for d in quick_dirs)
     assert _strip_times(a) == _strip_times(b)
-    assert (quick_dirs[0] / "summary.json").read_text() == (quick_dirs[1] / "summary.json").read_text()
+    assert (quick_dirs[0] / "summary.json").read_text() == (
+        quick_dirs[1] / "summary.json"
+    ).read_text()
 
 
 def test_summary_has_exactly_the_documented_shape(quick_dirs: tuple[Path, Path]) -> None:
@@ -68,7 +81,9 @@ def test_summary_has_exactly_the_documented_shape(quick_dirs: tuple[Path, Path])
     assert set(results["direct"]["sampled_check"]) == {"ce", "dco-4096"}
 
 
-def test_bad_arguments_fail_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_fail_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--quick", "--threads", "0", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err

@@ -38,7 +38,9 @@ def direct_model() -> torch.nn.Module:
     return _confident_model(cot=False, at_least=0.3, at_most=0.9)
 
 
-def test_dco_weights_fall_with_confidence_and_ce_weights_do_not(direct_model: torch.nn.Module) -> None:
+def test_dco_weights_fall_with_confidence_and_ce_weights_do_not(
+    direct_model: torch.nn.Module,
+) -> None:
     x, y = encode([KNOWN, UNKNOWN], cot=False)
     g = torch.Generator().manual_seed(0)
     ce, _ = weights(direct_model, x, y, LossConfig("ce"), g)
@@ -57,17 +59,23 @@ def test_dco_weights_fall_with_confidence_and_ce_weights_do_not(direct_model: to
     assert previous < 1e-3  # p >> 1/256: below the refill threshold
 
 
-def test_refill_drops_confident_examples_and_trains_on_the_rest(direct_model: torch.nn.Module) -> None:
+def test_refill_drops_confident_examples_and_trains_on_the_rest(
+    direct_model: torch.nn.Module,
+) -> None:
     import copy
 
     model = copy.deepcopy(direct_model)
     x, y = encode([KNOWN, UNKNOWN] * 4, cot=False)
-    trainer = Trainer(model, LossConfig("dco", n=256), FinetuneConfig(batch=4, warmup_steps=1), seed=0)
+    trainer = Trainer(
+        model, LossConfig("dco", n=256), FinetuneConfig(batch=4, warmup_steps=1), seed=0
+    )
     stats = trainer.epoch(x, y)
     # Every KNOWN copy has F(256, p) < epsilon: discarded; the UNKNOWN ones fill batches.
     assert stats.discarded == 4 and stats.stepped == 4 and stats.steps == 1
     assert stats.factor_sum / stats.stepped > 0.5
-    ce_stats = Trainer(copy.deepcopy(direct_model), LossConfig("ce"), FinetuneConfig(batch=4), seed=0).epoch(x, y)
+    ce_stats = Trainer(
+        copy.deepcopy(direct_model), LossConfig("ce"), FinetuneConfig(batch=4), seed=0
+    ).epoch(x, y)
     assert ce_stats.discarded == 0 and ce_stats.stepped == 8 and ce_stats.steps == 2
 
 
@@ -78,8 +86,15 @@ def test_dcoa_estimates_p_hat_by_sampling_and_verifying() -> None:
     w, p_hat = weights(model, x, y, loss, torch.Generator().manual_seed(0))
     assert p_hat is not None and p_hat[0] > 0.8 and p_hat[1] == 0.0
     assert w[1] == 1.0 and w[0] < loss.threshold  # F(16, p̂ > 0.8) ~ 0: dropped
-    history = finetune(model, x.repeat(2, 1), y.repeat(2, 1), loss, FinetuneConfig(epochs=1, batch=2),
-                       seed=0, on_epoch=lambda _e: {"seen": True})  # fmt: skip
+    history = finetune(
+        model,
+        x.repeat(2, 1),
+        y.repeat(2, 1),
+        loss,
+        FinetuneConfig(epochs=1, batch=2),
+        seed=0,
+        on_epoch=lambda _e: {"seen": True},
+    )
     (epoch,) = history
     assert epoch["discarded"] >= 2 and epoch["examples_stepped"] >= 2 and epoch["seen"]
     assert 0.0 < epoch["mean_p_hat"] < 1.0

@@ -42,15 +42,18 @@ def models(tmp_path: Path) -> Path:
 
 
 def resolve(models: Path, ensemble: str) -> list[Member]:
-    return resolve_members(ensemble=ensemble, models=str(models), model=None, generator=None,
-                           benchmark="coq-stdlib")  # fmt: skip
+    return resolve_members(
+        ensemble=ensemble, models=str(models), model=None, generator=None, benchmark="coq-stdlib"
+    )
 
 
 def test_models_are_found_by_their_n_prime(models: Path) -> None:
     (models / "old-ce" / "training_meta.json").unlink()
     found = resolve(models, "8,1")
     assert [(m.label, m.n_prime, Path(m.model).name) for m in found] == [
-        ("N'=8", 8.0, "n8"), ("N'=1", 1.0, "ce")]  # fmt: skip
+        ("N'=8", 8.0, "n8"),
+        ("N'=1", 1.0, "ce"),
+    ]
     assert found[0].generator == f"model:{models / 'n8'}"
     assert ensemble_label(found) == "ensemble(8,1)"
 
@@ -78,7 +81,9 @@ def test_a_missing_model_names_the_command_that_makes_it(models, n_primes, comma
 def test_a_missing_ce_model_names_the_ce_command(tmp_path: Path) -> None:
     root = tmp_path / "models"
     checkpoint(root / "n4", {"loss": "dcostep", "n_prime": 4})
-    with pytest.raises(UserError, match=rf"`dco train --benchmark coq-stdlib --loss ce --out {root}/ce`"):
+    with pytest.raises(
+        UserError, match=rf"`dco train --benchmark coq-stdlib --loss ce --out {root}/ce`"
+    ):
         resolve(root, "1,4")
 
 
@@ -93,12 +98,18 @@ def test_bad_n_prime_lists(value: str, message: str) -> None:
 
 def test_one_prover_flag_at_most(models: Path) -> None:
     with pytest.raises(UserError, match="give one of"):
-        resolve_members(ensemble="1", models=str(models), model=str(models / "ce"),
-                        generator=None, benchmark="b")  # fmt: skip
+        resolve_members(
+            ensemble="1",
+            models=str(models),
+            model=str(models / "ce"),
+            generator=None,
+            benchmark="b",
+        )
     with pytest.raises(UserError, match="no such directory"):
         resolve(models / "absent", "1")
-    assert resolve_members(ensemble=None, models="models", model=None, generator=None,
-                           benchmark="b") == [Member("symbolic", "symbolic")]  # fmt: skip
+    assert resolve_members(
+        ensemble=None, models="models", model=None, generator=None, benchmark="b"
+    ) == [Member("symbolic", "symbolic")]
 
 
 def test_split_shares_passes_and_wall_clock_evenly() -> None:

@@ -22,11 +22,35 @@ import prover.generators
 from prover.cli import main, prove_main
 from search.generator import FixedTacticGenerator
 
-CONTRACT = {"kind", "benchmark", "split", "theorems", "strategy", "passes", "budget_s",
-            "ensemble_budget", "db", "config", "models", "ensemble", "machine", "started",
-            "finished"}  # fmt: skip
-MODEL_KEYS = {"label", "model", "n_prime", "run_id", "proved", "total", "start_failed", "passes",
-              "seconds", "pass_at_k"}  # fmt: skip
+CONTRACT = {
+    "kind",
+    "benchmark",
+    "split",
+    "theorems",
+    "strategy",
+    "passes",
+    "budget_s",
+    "ensemble_budget",
+    "db",
+    "config",
+    "models",
+    "ensemble",
+    "machine",
+    "started",
+    "finished",
+}
+MODEL_KEYS = {
+    "label",
+    "model",
+    "n_prime",
+    "run_id",
+    "proved",
+    "total",
+    "start_failed",
+    "passes",
+    "seconds",
+    "pass_at_k",
+}
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -47,8 +71,9 @@ def run(argv: list[str], entry=main) -> tuple[int, str]:
 
 
 def evaluate(bench: Path, out: Path, *extra: str) -> tuple[int, str, dict]:
-    rc, stdout = run(["evaluate", "--benchmark", str(bench), "--out", str(out), "--quiet",
-                      "--no-tree", *extra])  # fmt: skip
+    rc, stdout = run(
+        ["evaluate", "--benchmark", str(bench), "--out", str(out), "--quiet", "--no-tree", *extra]
+    )
     results = json.loads((out / "results.json").read_text()) if rc in (0, 130) else {}
     return rc, stdout, results
 
@@ -56,8 +81,16 @@ def evaluate(bench: Path, out: Path, *extra: str) -> tuple[int, str, dict]:
 def test_one_model_results_match_the_database_and_resume(tiny, tmp_path) -> None:
     bench, models = tiny
     out = tmp_path / "one"
-    args = ["--model", str(models / "ce"), "--strategy", "rollouts", "--passes", "4",
-            "--budget", "60"]  # fmt: skip
+    args = [
+        "--model",
+        str(models / "ce"),
+        "--strategy",
+        "rollouts",
+        "--passes",
+        "4",
+        "--budget",
+        "60",
+    ]
     rc, stdout, results = evaluate(bench, out, *args)
     assert rc == 0, stdout
     assert set(results) >= CONTRACT and results["kind"] == "evaluation"
@@ -66,8 +99,10 @@ def test_one_model_results_match_the_database_and_resume(tiny, tmp_path) -> None
     (m,) = results["models"]
     assert set(m) >= MODEL_KEYS and (m["label"], m["n_prime"], m["passes"]) == ("N'=1", 1.0, 4)
     db = Path(results["db"])
-    rows = {r["theorem"]: r for r in query(db, "SELECT * FROM theorems WHERE run_id = ?",
-                                           (m["run_id"],))}  # fmt: skip
+    rows = {
+        r["theorem"]: r
+        for r in query(db, "SELECT * FROM theorems WHERE run_id = ?", (m["run_id"],))
+    }
     assert len(rows) == m["total"] == 6
     assert m["proved"] == sum(r["status"] == "proved" for r in rows.values()) >= 2
     assert m["start_failed"] == 1 and rows["Broken.t"]["status"] == "failed"
@@ -90,7 +125,8 @@ def test_one_model_results_match_the_database_and_resume(tiny, tmp_path) -> None
     assert (out / "passk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     lines = [json.loads(x) for x in (out / "theorems.jsonl").read_text().splitlines()]
     assert {x["theorem"] for x in lines if x["proved"]} == {
-        n for n, r in rows.items() if r["status"] == "proved"}  # fmt: skip
+        n for n, r in rows.items() if r["status"] == "proved"
+    }
     # The same command again: the finished run is reused, nothing searched.
     rc, _, again = evaluate(bench, out, *args)
     assert rc == 0 and again["models"][0] == m
@@ -101,24 +137,46 @@ def test_one_model_results_match_the_database_and_resume(tiny, tmp_path) -> None
 def test_ensemble_split_and_each(tiny, tmp_path) -> None:
     bench, models = tiny
     out, db = tmp_path / "ens", tmp_path / "ens.sqlite"
-    common = ["--ensemble", "1,2", "--models", str(models), "--strategy", "rollouts",
-              "--passes", "4", "--budget", "60", "--db", str(db)]  # fmt: skip
+    common = [
+        "--ensemble",
+        "1,2",
+        "--models",
+        str(models),
+        "--strategy",
+        "rollouts",
+        "--passes",
+        "4",
+        "--budget",
+        "60",
+        "--db",
+        str(db),
+    ]
     rc, stdout, split = evaluate(bench, out, *common, "--ensemble-budget", "split")
     assert rc == 0, stdout
     assert split["ensemble_budget"] == "split"
     assert [(m["label"], m["passes"]) for m in split["models"]] == [("N'=1", 2), ("N'=2", 2)]
     for m in split["models"]:
-        config = json.loads(query(db, "SELECT config FROM runs WHERE id = ?", (m["run_id"],))[0]["config"])
+        config = json.loads(
+            query(db, "SELECT config FROM runs WHERE id = ?", (m["run_id"],))[0]["config"]
+        )
         assert config["budget"]["max_passes"] == 2 and config["budget"]["wall_clock"] == 30.0
-        counts = query(db, "SELECT count(*) AS n FROM attempts WHERE run_id = ? GROUP BY theorem",
-                       (m["run_id"],))  # fmt: skip
+        counts = query(
+            db,
+            "SELECT count(*) AS n FROM attempts WHERE run_id = ? GROUP BY theorem",
+            (m["run_id"],),
+        )
         assert {c["n"] for c in counts} == {2}
     proved = {
-        m["label"]: {r["theorem"] for r in query(
-            db, "SELECT theorem FROM theorems WHERE run_id = ? AND status = 'proved'",
-            (m["run_id"],))}
+        m["label"]: {
+            r["theorem"]
+            for r in query(
+                db,
+                "SELECT theorem FROM theorems WHERE run_id = ? AND status = 'proved'",
+                (m["run_id"],),
+            )
+        }
         for m in split["models"]
-    }  # fmt: skip
+    }
     e = split["ensemble"]
     assert e["label"] == "ensemble(1,2)" and e["total"] == 6
     assert e["proved"] == len(proved["N'=1"] | proved["N'=2"])
@@ -131,8 +189,7 @@ def test_ensemble_split_and_each(tiny, tmp_path) -> None:
     assert rc == 0 and [m["passes"] for m in each["models"]] == [4, 4]
     assert query(db, "SELECT count(*) AS n FROM runs")[0]["n"] == 4
     # One model alone with the full budget is the same run as its `each` member.
-    rc, _, alone = evaluate(bench, tmp_path / "alone", "--model", str(models / "ce"),
-                            *common[4:])  # fmt: skip
+    rc, _, alone = evaluate(bench, tmp_path / "alone", "--model", str(models / "ce"), *common[4:])
     assert rc == 0 and alone["models"][0]["run_id"] == each["models"][0]["run_id"]
     assert query(db, "SELECT count(*) AS n FROM runs")[0]["n"] == 4
 
@@ -140,12 +197,26 @@ def test_ensemble_split_and_each(tiny, tmp_path) -> None:
 def test_config_file_with_flags_overriding(tiny, tmp_path) -> None:
     bench, models = tiny
     config = tmp_path / "eval.toml"
-    config.write_text(f'benchmark = "{bench}"\nensemble = "1,2"\nmodels = "{models}"\n'
-                      'strategy = "pass@n"\npasses = 8\nbudget = 60.0\nensemble-budget = "each"\n'
-                      'limit = 2\n', encoding="utf-8")  # fmt: skip
+    config.write_text(
+        f'benchmark = "{bench}"\nensemble = "1,2"\nmodels = "{models}"\n'
+        'strategy = "pass@n"\npasses = 8\nbudget = 60.0\nensemble-budget = "each"\n'
+        "limit = 2\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "cfg"
-    rc, stdout = run(["evaluate", "--config", str(config), "--passes", "2", "--out", str(out),
-                      "--quiet", "--no-tree"])  # fmt: skip
+    rc, stdout = run(
+        [
+            "evaluate",
+            "--config",
+            str(config),
+            "--passes",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-tree",
+        ]
+    )
     assert rc == 0, stdout
     results = json.loads((out / "results.json").read_text())
     assert (results["strategy"], results["passes"], results["theorems"]) == ("rollouts", 2, 2)
@@ -172,8 +243,9 @@ class CrashingGenerator(FixedTacticGenerator):
 
 
 def _coqtops() -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(os.getpid()), "coqtop"], capture_output=True,
-                         text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["pgrep", "-P", str(os.getpid()), "coqtop"], capture_output=True, text=True
+    ).stdout
     return [int(p) for p in out.split()]
 
 
@@ -188,11 +260,15 @@ def test_a_theorem_that_crashes_its_environment_fails_and_the_run_goes_on(
     (root / "_CoqProject").write_text(f"-Q {root} Crash\n", encoding="utf-8")
     subprocess.run(["coqc", "-Q", str(root), "Crash", str(lib)], check=True, cwd=root)
     bench, _ = make_bench(root, prelude="Require Crash.Lib.\n")
-    monkeypatch.setattr(prover.generators, "make_generator",
-                        lambda spec, seed, worker=0: CrashingGenerator(lib.with_suffix(".vo"), seed))  # fmt: skip
+    monkeypatch.setattr(
+        prover.generators,
+        "make_generator",
+        lambda spec, seed, worker=0: CrashingGenerator(lib.with_suffix(".vo"), seed),
+    )
     db = tmp_path / "c.sqlite"
-    rc, stdout, results = evaluate(bench, tmp_path / "out", "--strategy", "best-first",
-                                   "--budget", "20", "--db", str(db))  # fmt: skip
+    rc, stdout, results = evaluate(
+        bench, tmp_path / "out", "--strategy", "best-first", "--budget", "20", "--db", str(db)
+    )
     assert rc == 0, stdout
     # Full names are Crash.Ev.* here (the file is under -Q ... Crash).
     rows = {r["theorem"].removeprefix("Crash."): r for r in query(db, "SELECT * FROM theorems")}
@@ -210,9 +286,24 @@ def test_a_theorem_that_crashes_its_environment_fails_and_the_run_goes_on(
 def test_prove_prints_a_script_that_compiles(tiny, tmp_path) -> None:
     bench, models = tiny
     db = tmp_path / "p.sqlite"
-    args = ["--theorem", "t_and", "--benchmark", str(bench), "--ensemble", "1,2", "--models",
-            str(models), "--strategy", "rollouts", "--passes", "8", "--budget", "60",
-            "--db", str(db)]  # fmt: skip
+    args = [
+        "--theorem",
+        "t_and",
+        "--benchmark",
+        str(bench),
+        "--ensemble",
+        "1,2",
+        "--models",
+        str(models),
+        "--strategy",
+        "rollouts",
+        "--passes",
+        "8",
+        "--budget",
+        "60",
+        "--db",
+        str(db),
+    ]
     rc, stdout = run([*args, "--json"], prove_main)
     assert rc == 0, stdout
     report = json.loads(stdout)
@@ -241,11 +332,37 @@ def test_prove_prints_a_script_that_compiles(tiny, tmp_path) -> None:
 def test_prove_exit_codes(tiny, tmp_path) -> None:
     bench, models = tiny
     source = bench.parent / "Ev.v"
-    rc, text = run(["--theorem", "t_or", "--file", str(source), "--generator", "symbolic",
-                    "--budget", "20", "--db", str(tmp_path / "a.sqlite")], prove_main)  # fmt: skip
+    rc, text = run(
+        [
+            "--theorem",
+            "t_or",
+            "--file",
+            str(source),
+            "--generator",
+            "symbolic",
+            "--budget",
+            "20",
+            "--db",
+            str(tmp_path / "a.sqlite"),
+        ],
+        prove_main,
+    )
     assert rc == 0 and text.startswith("PROVED Ev.t_or (found by symbolic)")
-    rc, text = run(["--theorem", "u_false", "--file", str(source), "--model", str(models / "n2"),
-                    "--budget", "3", "--db", str(tmp_path / "b.sqlite")], prove_main)  # fmt: skip
+    rc, text = run(
+        [
+            "--theorem",
+            "u_false",
+            "--file",
+            str(source),
+            "--model",
+            str(models / "n2"),
+            "--budget",
+            "3",
+            "--db",
+            str(tmp_path / "b.sqlite"),
+        ],
+        prove_main,
+    )
     assert rc == 1 and text.startswith("NOT PROVED Ev.u_false")
     assert "N'=2" in text
 
@@ -255,7 +372,10 @@ def test_prove_exit_codes(tiny, tmp_path) -> None:
     [
         (["--theorem", "nope"], "'nope' not found in"),
         (["--theorem", "t_or", "--ensemble", "1,4"], "--loss dcostep --n 4 --out"),
-        (["--theorem", "t_or", "--passes", "0", "--strategy", "rollouts"], "argument --passes: expected an integer in [1,"),
+        (
+            ["--theorem", "t_or", "--passes", "0", "--strategy", "rollouts"],
+            "argument --passes: expected an integer in [1,",
+        ),
         (["--theorem", "t_or", "--strategy", "dfs"], "invalid choice: 'dfs'"),
         (["--theorem", "t_or", "--model", "/nonexistent"], "no such directory"),
         (["--theorem", "t_or", "--benchmark", "b", "--file", __file__], "not allowed with"),
@@ -285,8 +405,18 @@ def test_prove_bad_input_is_one_line(tiny, tmp_path, capsys, argv, message) -> N
 )
 def test_evaluate_bad_input_is_one_line(tiny, tmp_path, capsys, argv, message) -> None:
     bench, models = tiny
-    rc = main(["evaluate", "--benchmark", str(bench), "--models", str(models),
-               "--out", str(tmp_path / "o"), *argv])  # fmt: skip
+    rc = main(
+        [
+            "evaluate",
+            "--benchmark",
+            str(bench),
+            "--models",
+            str(models),
+            "--out",
+            str(tmp_path / "o"),
+            *argv,
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "o" / "results.json").exists()
@@ -295,8 +425,18 @@ def test_evaluate_bad_input_is_one_line(tiny, tmp_path, capsys, argv, message) -
 def test_ray_gives_the_local_results(tmp_path) -> None:
     ray = pytest.importorskip("ray")
     bench, _ = make_bench(tmp_path / "ray")
-    args = ["--generator", "symbolic", "--strategy", "rollouts", "--passes", "8", "--budget", "60",
-            "--limit", "3"]  # fmt: skip
+    args = [
+        "--generator",
+        "symbolic",
+        "--strategy",
+        "rollouts",
+        "--passes",
+        "8",
+        "--budget",
+        "60",
+        "--limit",
+        "3",
+    ]
     rc, _, local = evaluate(bench, tmp_path / "local", *args)
     assert rc == 0
     try:
@@ -305,9 +445,13 @@ def test_ray_gives_the_local_results(tmp_path) -> None:
         ray.shutdown()
     assert rc == 0
     assert remote["config"]["flags"]["ray"] == "local"
-    rows = [query(tmp_path / d / "evaluation.sqlite",
-                  "SELECT theorem, status, attempts, successes, proof FROM theorems ORDER BY theorem")
-            for d in ("local", "remote")]  # fmt: skip
+    rows = [
+        query(
+            tmp_path / d / "evaluation.sqlite",
+            "SELECT theorem, status, attempts, successes, proof FROM theorems ORDER BY theorem",
+        )
+        for d in ("local", "remote")
+    ]
     assert rows[0] == rows[1] and len(rows[0]) == 3
     assert remote["models"][0]["pass_at_k"] == local["models"][0]["pass_at_k"]
     shutil.rmtree(tmp_path / "remote", ignore_errors=True)

@@ -27,14 +27,34 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def argv(bench: Path, out: Path, db: Path, passes: int) -> list[str]:
-    return ["evaluate", "--benchmark", str(bench), "--generator", "symbolic",
-            "--strategy", "rollouts", "--passes", str(passes), "--budget", "120",
-            "--out", str(out), "--db", str(db), "--quiet", "--no-tree"]  # fmt: skip
+    return [
+        "evaluate",
+        "--benchmark",
+        str(bench),
+        "--generator",
+        "symbolic",
+        "--strategy",
+        "rollouts",
+        "--passes",
+        str(passes),
+        "--budget",
+        "120",
+        "--out",
+        str(out),
+        "--db",
+        str(db),
+        "--quiet",
+        "--no-tree",
+    ]
 
 
 def start(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "prover.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "prover.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def committed(db: Path) -> int:
@@ -52,16 +72,22 @@ def committed(db: Path) -> int:
 def wait_for(proc: subprocess.Popen, db: Path, rows: int, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while committed(db) < rows:
-        assert proc.poll() is None, f"ended before {rows} theorems were committed: {proc.stderr.read()}"
+        assert proc.poll() is None, (
+            f"ended before {rows} theorems were committed: {proc.stderr.read()}"
+        )
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
 
 
 def outcome(db: Path) -> tuple[list[dict], list[dict]]:
-    theorems = query(db, "SELECT theorem, status, reason, start_failed, proof, attempts, "
-                         "successes FROM theorems ORDER BY theorem")  # fmt: skip
-    attempts = query(db, "SELECT theorem, idx, success, outcome, tactics FROM attempts "
-                         "ORDER BY theorem, idx")  # fmt: skip
+    theorems = query(
+        db,
+        "SELECT theorem, status, reason, start_failed, proof, attempts, "
+        "successes FROM theorems ORDER BY theorem",
+    )
+    attempts = query(
+        db, "SELECT theorem, idx, success, outcome, tactics FROM attempts ORDER BY theorem, idx"
+    )
     return theorems, attempts
 
 
@@ -87,12 +113,19 @@ def test_kill_9_then_resume_gives_the_uninterrupted_results(bench, tmp_path, cap
     assert query(db, "SELECT count(*) AS n FROM theorems")[0]["n"] == 6  # no duplicates
     assert query(db, "SELECT count(*) AS n FROM attempts")[0]["n"] == 16 * 5  # Broken.t: none
     # Timings differ between any two runs; which theorems were proved may not.
-    strip = ("seconds", "seconds_per_theorem", "median_seconds_per_theorem", "proved_at",
-             "proved_within")  # fmt: skip
+    strip = (
+        "seconds",
+        "seconds_per_theorem",
+        "median_seconds_per_theorem",
+        "proved_at",
+        "proved_within",
+    )
     assert [{k: v for k, v in m.items() if k not in strip} for m in resumed["models"]] == [
-        {k: v for k, v in m.items() if k not in strip} for m in reference["models"]]  # fmt: skip
+        {k: v for k, v in m.items() if k not in strip} for m in reference["models"]
+    ]
     assert [sorted(m["proved_at"]) for m in resumed["models"]] == [
-        sorted(m["proved_at"]) for m in reference["models"]]  # fmt: skip
+        sorted(m["proved_at"]) for m in reference["models"]
+    ]
 
 
 def test_the_same_run_twice_at_once_is_refused(bench, tmp_path) -> None:
@@ -100,9 +133,12 @@ def test_the_same_run_twice_at_once_is_refused(bench, tmp_path) -> None:
     first = start(argv(bench, tmp_path / "a", db, 64))
     try:
         wait_for(first, db, 1)
-        second = subprocess.run([sys.executable, "-m", "prover.cli",
-                                 *argv(bench, tmp_path / "b", db, 64)],
-                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        second = subprocess.run(
+            [sys.executable, "-m", "prover.cli", *argv(bench, tmp_path / "b", db, 64)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert first.poll() is None, "the first evaluation ended too soon for this test"
     finally:
         kill9(first)
@@ -151,5 +187,8 @@ def test_ctrl_c_saves_and_reports_partial_results(bench, tmp_path) -> None:
     done = committed(db)
     assert results["interrupted"] is True and 2 <= m["finished"] == done < 6
     assert m["total"] == 6
-    assert m["proved"] == query(db, "SELECT count(*) AS n FROM theorems WHERE status = 'proved'")[0]["n"]
+    assert (
+        m["proved"]
+        == query(db, "SELECT count(*) AS n FROM theorems WHERE status = 'proved'")[0]["n"]
+    )
     assert f"{m['proved']}/6" in stdout and (out / "passk.png").is_file()

@@ -28,8 +28,20 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def evaluate(bench: Path, out: Path, *extra: str) -> dict:
     buf = io.StringIO()
     with redirect_stdout(buf):
-        rc = main(["evaluate", "--benchmark", str(bench), "--out", str(out), "--quiet",
-                   "--no-tree", "--generator", "symbolic", *extra])  # fmt: skip
+        rc = main(
+            [
+                "evaluate",
+                "--benchmark",
+                str(bench),
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-tree",
+                "--generator",
+                "symbolic",
+                *extra,
+            ]
+        )
     assert rc == 0, buf.getvalue()
     return json.loads((out / "results.json").read_text())
 
@@ -37,8 +49,7 @@ def evaluate(bench: Path, out: Path, *extra: str) -> dict:
 @pytest.mark.parametrize("strategy", ["best-first", "rollouts"])
 def test_proof_times_in_the_database_and_results(bench, tmp_path, strategy) -> None:
     extra = ["--passes", "16"] if strategy == "rollouts" else []
-    results = evaluate(bench, tmp_path / strategy, "--strategy", strategy, "--budget", "6",
-                       *extra)  # fmt: skip
+    results = evaluate(bench, tmp_path / strategy, "--strategy", strategy, "--budget", "6", *extra)
     (m,) = results["models"]
     # the contract keys of today, and the generator that made the run
     assert {"label", "generator", "proved", "total"} <= set(m) and m["generator"] == "symbolic"
@@ -49,8 +60,9 @@ def test_proof_times_in_the_database_and_results(bench, tmp_path, strategy) -> N
     for name, stats in proved.items():
         at = stats["seconds_to_proof"]
         assert 0 < at <= stats["seconds_total"] and m["proved_at"][name] == round(at, 3)
-    assert all(json.loads(r["stats"])["seconds_to_proof"] is None
-               for r in rows if r["status"] != "proved")  # fmt: skip
+    assert all(
+        json.loads(r["stats"])["seconds_to_proof"] is None for r in rows if r["status"] != "proved"
+    )
     # proved within t: non-decreasing in t, everything by the budget
     counts = list(m["proved_within"].values())
     assert list(m["proved_within"])[-1] == "6" and counts[-1] == m["proved"]
@@ -75,18 +87,25 @@ def test_a_database_without_proof_times_still_reads(bench, tmp_path) -> None:
     run_id = results["models"][0]["run_id"]
     with SearchDB(db_path) as db:
         at = proved_at(db, run_id)
-    searched = {r["theorem"]: r["seconds_search"] for r in query(
-        db_path, "SELECT theorem, seconds_search FROM theorems WHERE status = 'proved'")}  # fmt: skip
+    searched = {
+        r["theorem"]: r["seconds_search"]
+        for r in query(
+            db_path, "SELECT theorem, seconds_search FROM theorems WHERE status = 'proved'"
+        )
+    }
     assert at == {k: round(v, 3) for k, v in searched.items()} and len(at) >= 3
 
 
 def test_side_by_side_at_the_smallest_budget() -> None:
     members = [
-        {"label": "symbolic", "budget_per_theorem_s": 30.0,
-         "proved_at": {"a": 1.0, "b": 3.0, "c": 25.0, "d": 29.0}},
+        {
+            "label": "symbolic",
+            "budget_per_theorem_s": 30.0,
+            "proved_at": {"a": 1.0, "b": 3.0, "c": 25.0, "d": 29.0},
+        },
         {"label": "lm", "budget_per_theorem_s": 20.0, "proved_at": {"a": 0.5, "e": 19.0, "f": 4.0}},
         {"label": "no-times", "budget_per_theorem_s": 5.0},  # an old results.json: left out
-    ]  # fmt: skip
+    ]
     s = side_by_side([*members[:2], {**members[2], "proved_at": None}], "abcdefgh")
     assert s["grid"] == [1, 2, 5, 10, 15, 20.0] and s["seconds"] == 20.0
     assert s["proved_within"]["symbolic"] == {"1": 1, "2": 1, "5": 2, "10": 2, "15": 2, "20": 2}
@@ -105,9 +124,27 @@ def test_evaluate_the_hybrid_without_a_model(bench, tmp_path, monkeypatch, capsy
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DCO_HYBRID_MODEL", raising=False)
     out = tmp_path / "hybrid"
-    rc = main(["evaluate", "--benchmark", str(bench), "--out", str(out), "--quiet", "--no-tree",
-               "--generator", "hybrid", "--strategy", "best-first", "--budget", "6",
-               "--theorem", "t_or", "--theorem", "t_and"])  # fmt: skip
+    rc = main(
+        [
+            "evaluate",
+            "--benchmark",
+            str(bench),
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-tree",
+            "--generator",
+            "hybrid",
+            "--strategy",
+            "best-first",
+            "--budget",
+            "6",
+            "--theorem",
+            "t_or",
+            "--theorem",
+            "t_and",
+        ]
+    )
     assert rc == 0
     (m,) = json.loads((out / "results.json").read_text())["models"]
     assert (m["label"], m["generator"], m["proved"], m["total"]) == ("hybrid", "hybrid", 2, 2)

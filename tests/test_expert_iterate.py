@@ -125,9 +125,20 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Tiny:
 
 
 def args(tiny: Tiny, out: Path, rounds: int, *extra: str) -> list[str]:
-    return ["expert-iterate", "--config", str(tiny.config), "--rounds", str(rounds),
-            "--benchmark", str(tiny.bench), "--models", str(tiny.models), "--out", str(out),
-            *extra]  # fmt: skip
+    return [
+        "expert-iterate",
+        "--config",
+        str(tiny.config),
+        "--rounds",
+        str(rounds),
+        "--benchmark",
+        str(tiny.bench),
+        "--models",
+        str(tiny.models),
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def run_main(argv: list[str]) -> tuple[int, str]:
@@ -158,12 +169,17 @@ def test_a_round_adds_only_verified_deduplicated_proofs(first, tiny) -> None:
     r1 = rounds[1]
     runs = json.loads(r1["prove_runs"])
     assert set(runs) == {"N'=1", "N'=2"}
-    assert sorted(json.loads(r1["targets"])) == [f"Ei.{n}" for n in
-        ("a_add_0", "a_comm", "a_mul_1", "a_succ", "b_0_add", "b_1_mul", "b_assoc", "c_le")]  # fmt: skip
+    assert sorted(json.loads(r1["targets"])) == [
+        f"Ei.{n}"
+        for n in ("a_add_0", "a_comm", "a_mul_1", "a_succ", "b_0_add", "b_1_mul", "b_assoc", "c_le")
+    ]
 
     # The bogus proof was found by the search and failed the re-check ...
-    found = query(db, "SELECT run_id, theorem, tactics, verified FROM proofs WHERE run_id IN (?, ?)",
-                  (runs["N'=1"], runs["N'=2"]))  # fmt: skip
+    found = query(
+        db,
+        "SELECT run_id, theorem, tactics, verified FROM proofs WHERE run_id IN (?, ?)",
+        (runs["N'=1"], runs["N'=2"]),
+    )
     assert {"Ei.c_le"} == {p["theorem"] for p in found if json.loads(p["tactics"]) == BOGUS}
     assert all(not p["verified"] for p in found if json.loads(p["tactics"]) == BOGUS)
     # ... and every distinct verified proof of either model is one row of
@@ -233,13 +249,20 @@ def test_the_report_shows_the_rounds(first, tmp_path: Path) -> None:
     shutil.copy(out / "summary.json", stored / "summary.json")
     text = generate(tmp_path / "results", tmp_path / "report").read_text()
     section = text[text.index("## Expert iteration") :].split("\n## ")[0]
-    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in section.splitlines()
-            if ln.startswith("| ") and not ln.startswith(("| round", "| ---"))]  # fmt: skip
+    rows = [
+        [c.strip() for c in ln.strip("|").split("|")]
+        for ln in section.splitlines()
+        if ln.startswith("| ") and not ln.startswith(("| round", "| ---"))
+    ]
     r1 = summary["rounds"][1]
     assert [r[0] for r in rows if r[0]] == ["0", "1"]
     one = next(r for r in rows if r[0] == "1")
-    assert one[1:5] == [str(r1["searched"]), str(r1["added_proofs"]), str(r1["added_steps"]),
-                        f"{r1['proved_so_far']}/{summary['train_pool']}"]  # fmt: skip
+    assert one[1:5] == [
+        str(r1["searched"]),
+        str(r1["added_proofs"]),
+        str(r1["added_steps"]),
+        f"{r1['proved_so_far']}/{summary['train_pool']}",
+    ]
     assert sum(r[5].startswith("N'=") for r in rows) == 4  # 2 models x 2 rounds
     assert "dco expert-iterate --rounds 1" in text  # provenance, rebuilt from the config
 
@@ -257,8 +280,12 @@ def second(first, tiny: Tiny) -> dict[str, Any]:
     model_file = out / "round-1" / "models" / "n1" / "model.safetensors"
     mtime = model_file.stat().st_mtime_ns
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "prover.cli", *args(tiny, out, 2)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prover.cli", *args(tiny, out, 2)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     status = None
     deadline = time.monotonic() + 120
     try:
@@ -271,9 +298,16 @@ def second(first, tiny: Tiny) -> dict[str, Any]:
         kill9(proc)
     killed_stdout = proc.stdout.read().decode() if proc.stdout else ""
     rc, stdout = run_main(args(tiny, out, 2))
-    return {"out": out, "before": before, "status_at_kill": status, "rc": rc,
-            "killed_stdout": killed_stdout, "stdout": stdout, "mtime": mtime,
-            "model_file": model_file}  # fmt: skip
+    return {
+        "out": out,
+        "before": before,
+        "status_at_kill": status,
+        "rc": rc,
+        "killed_stdout": killed_stdout,
+        "stdout": stdout,
+        "mtime": mtime,
+        "model_file": model_file,
+    }
 
 
 def test_resume_continues_the_unfinished_round(second) -> None:
@@ -350,25 +384,39 @@ def test_bad_flags(tiny, tmp_path, capsys, extra, message) -> None:
 
 
 def _expert_config(tiny: Tiny, tmp_path: Path, **kw: Any) -> ExpertConfig:
-    return ExpertConfig(out=tmp_path / "out", rounds=1, benchmark=str(tiny.bench),
-                        n_primes=(1.0, 2.0), models=tiny.models, **kw)  # fmt: skip
+    return ExpertConfig(
+        out=tmp_path / "out",
+        rounds=1,
+        benchmark=str(tiny.bench),
+        n_primes=(1.0, 2.0),
+        models=tiny.models,
+        **kw,
+    )
 
 
 def test_retraining_recipe_continues_or_starts_over(tiny, tmp_path) -> None:
     start, previous = tiny.models / "m2", tmp_path / "previous"
     meta = read_meta(start)
-    cont = round_model_config(_expert_config(tiny, tmp_path), start, previous, tiny.bench,
-                              tmp_path / "m")  # fmt: skip
+    cont = round_model_config(
+        _expert_config(tiny, tmp_path), start, previous, tiny.bench, tmp_path / "m"
+    )
     assert cont.base_model == str(previous) and cont.epochs == 1.0 and cont.resume
     assert (cont.loss.name, cont.loss.n, cont.loss.threshold) == ("dcostep", 2.0, meta["epsilon"])
     assert cont.lr == 3e-3 and cont.batch_size == 8  # the starting model's recipe
     assert cont.prompt.to_dict() == meta["prompt_format"]
-    scratch = round_model_config(_expert_config(tiny, tmp_path, continue_training=False, lr=1e-4),
-                                 start, previous, tiny.bench, tmp_path / "m")  # fmt: skip
+    scratch = round_model_config(
+        _expert_config(tiny, tmp_path, continue_training=False, lr=1e-4),
+        start,
+        previous,
+        tiny.bench,
+        tmp_path / "m",
+    )
     assert scratch.base_model is None and scratch.lr == 1e-4
     assert scratch.model.to_dict() == meta["model_config"]
     assert scratch.epochs == meta["config"]["epochs"]
-    assert find_models(tiny.models, (1.0, 2.0, 4.0)) == {1.0: tiny.models / "m1",
-                                                         2.0: tiny.models / "m2"}  # fmt: skip
+    assert find_models(tiny.models, (1.0, 2.0, 4.0)) == {
+        1.0: tiny.models / "m1",
+        2.0: tiny.models / "m2",
+    }
     fresh = start_model_config(_expert_config(tiny, tmp_path, max_steps=5), 4.0, tmp_path / "n4")
     assert (fresh.loss.name, fresh.loss.n, fresh.max_steps) == ("dcostep", 4.0, 5)

@@ -43,8 +43,17 @@ def test_stored_paths_are_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     assert stored_path(tmp_path / "runs" / "x.sqlite") == "runs/x.sqlite"
     assert stored_path("runs/y") == "runs/y"  # relative already: as given
-    payload = {"db": str(REPO_ROOT / "runs" / "a.sqlite"), "models": [str(tmp_path / "m")],
-               "n": 3, "label": "N'=1", "elsewhere": "/proc/self"}  # fmt: skip
+    payload = {
+        "db": str(REPO_ROOT / "runs" / "a.sqlite"),
+        "models": [str(tmp_path / "m")],
+        "n": 3,
+        "label": "N'=1",
+        "elsewhere": "/proc/self",
+    }
     assert relative_paths(payload) == {
-        "db": "runs/a.sqlite", "models": ["m"], "n": 3, "label": "N'=1", "elsewhere": "/proc/self",
-    }  # fmt: skip
+        "db": "runs/a.sqlite",
+        "models": ["m"],
+        "n": 3,
+        "label": "N'=1",
+        "elsewhere": "/proc/self",
+    }

@@ -44,12 +44,21 @@ def theorem(name: str, tactics: list[dict[str, Any]], line: int = 10) -> dict[st
 
 SPLIT_DATA = {
     "train": [
-        theorem("mul_left_comm'", [
-            tactic("rw [← mul_assoc]", "G : Type u_1\na b c : G\n⊢ a * (b * c) = b * (a * c)",
-                   "G : Type u_1\na b c : G\n⊢ a * b * c = b * (a * c)"),
-            tactic("simp [mul_comm]", "G : Type u_1\na b c : G\n⊢ a * b * c = b * (a * c)",
-                   "no goals"),
-        ]),
+        theorem(
+            "mul_left_comm'",
+            [
+                tactic(
+                    "rw [← mul_assoc]",
+                    "G : Type u_1\na b c : G\n⊢ a * (b * c) = b * (a * c)",
+                    "G : Type u_1\na b c : G\n⊢ a * b * c = b * (a * c)",
+                ),
+                tactic(
+                    "simp [mul_comm]",
+                    "G : Type u_1\na b c : G\n⊢ a * b * c = b * (a * c)",
+                    "no goals",
+                ),
+            ],
+        ),
         theorem("one_mul'", [], line=40),  # a term-mode proof: no traced tactic
     ],
     "val": [theorem("Nat.add_zero'", [tactic("rfl", "n : ℕ\n⊢ n + 0 = n", "no goals")])],
@@ -85,10 +94,14 @@ def test_leandojo_round_trip(tmp_path: Path) -> None:
     assert first.theorem.line == 10
     assert first.tactics == ("rw [← mul_assoc]", "simp [mul_comm]")
     assert first.theorem.statement.endswith("⊢ a * (b * c) = b * (a * c)")
-    assert bench.by_name("one_mul'").tactics == () and bench.by_name("one_mul'").theorem.statement == ""
+    assert (
+        bench.by_name("one_mul'").tactics == ()
+        and bench.by_name("one_mul'").theorem.statement == ""
+    )
     steps = list(bench.steps("train"))
     assert [(s.theorem_id, s.index, s.tactic) for s in steps] == [
-        (first.id, 0, "rw [← mul_assoc]"), (first.id, 1, "simp [mul_comm]"),
+        (first.id, 0, "rw [← mul_assoc]"),
+        (first.id, 1, "simp [mul_comm]"),
     ]
     assert steps[1].state == "G : Type u_1\na b c : G\n⊢ a * b * c = b * (a * c)"
     assert [s.split for s in bench.steps()] == ["train", "train", "val", "test"]
@@ -135,7 +148,9 @@ def test_leandojo_errors_say_what_to_download(tmp_path: Path) -> None:
         load_leandojo(base)
 
 
-def test_iter_json_array_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_iter_json_array_across_chunk_boundaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(lean, "_CHUNK", 7)  # every element spans several reads
     rows = [{"k": i, "s": "x" * i, "u": "⊢ é"} for i in range(30)]
     path = tmp_path / "a.json"
@@ -150,7 +165,9 @@ def test_iter_json_array_across_chunk_boundaries(tmp_path: Path, monkeypatch: py
 
 # -- miniF2F ---------------------------------------------------------------------------
 
-HEADER = "import Mathlib\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat\n\n"
+HEADER = (
+    "import Mathlib\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat\n\n"
+)
 VALID = (
     "/-\nCopyright (c) 2021 OpenAI. theorem not_a_theorem : False := by sorry\n-/\n"
     "import MiniF2F.Minif2fImport\nopen BigOperators Real Nat Topology\n\n"
@@ -162,9 +179,9 @@ VALID = (
 )
 TEST_FILES = {
     "imo_1959_p1": "theorem imo_1959_p1\n  (n : ℕ)\n  (h₀ : 0 < n) :\n"
-                   "  Nat.gcd (21*n + 4) (14*n + 3) = 1 := by sorry",
+    "  Nat.gcd (21*n + 4) (14*n + 3) = 1 := by sorry",
     "aime_1983_p1": "theorem aime_1983_p1 (x y z w : ℕ) (ht : 1 < x ∧ 1 < y ∧ 1 < z) (hw : 0 ≤ w)\n"
-                    "    (h0 : Real.log w / Real.log x = 24) : Real.log w / Real.log z = 60 := by sorry",
+    "    (h0 : Real.log w / Real.log x = 24) : Real.log w / Real.log z = 60 := by sorry",
 }
 
 
@@ -181,7 +198,9 @@ def test_minif2f_statements_and_splits(tmp_path: Path) -> None:
     bench = load_minif2f(root)
     assert bench.name == "minif2f-lean4"
     assert [t.name for t in bench.theorems("val")] == [
-        "mathd_algebra_478", "mathd_numbertheory_3", "imo_1981_p6",
+        "mathd_algebra_478",
+        "mathd_numbertheory_3",
+        "imo_1981_p6",
     ]
     assert sorted(t.name for t in bench.theorems("test")) == ["aime_1983_p1", "imo_1959_p1"]
     assert list(bench.steps()) == [] and all(t.tactics == () for t in bench.theorems())
@@ -191,7 +210,7 @@ def test_minif2f_statements_and_splits(tmp_path: Path) -> None:
     assert t.statement.startswith("theorem mathd_algebra_478\n  (b h v : ℝ)")
     assert t.statement.endswith("v = 65")
     assert VALID.splitlines()[t.line - 1] == "theorem mathd_algebra_478"
-    assert VALID[t.offset:].startswith("theorem mathd_algebra_478")
+    assert VALID[t.offset :].startswith("theorem mathd_algebra_478")
     assert bench.by_name("mathd_numbertheory_3").theorem.statement.endswith("% 10 = 5")
     test_t = bench.by_name("imo_1959_p1").theorem
     assert test_t.file == "MiniF2F/Test/imo_1959_p1.lean" and test_t.line == 7

@@ -479,7 +479,9 @@ def test_verify_survives_one_crash_and_never_raises() -> None:
         raise TimeoutError("lean_dojo.check_proof ran past 900 s")
 
     world = LeanWorld(rules())
-    with LeanDojoEnvironment(THEOREM, dojo_factory=world.factory, proof_checker=timed_out_check) as env:
+    with LeanDojoEnvironment(
+        THEOREM, dojo_factory=world.factory, proof_checker=timed_out_check
+    ) as env:
         timed_out = env.verify(["simp"])
         assert not timed_out.ok and "ran past 900 s" in timed_out.reason
 

@@ -88,7 +88,9 @@ def git_repo(path: Path) -> str:
     (path / "Demo").mkdir(parents=True)
     (path / "Demo" / "Basic.lean").write_text(SOURCE)
     (path / "lean-toolchain").write_text("leanprover/lean4:v4.20.0\n")
-    (path / "lakefile.lean").write_text('import Lake\nopen Lake DSL\n\npackage demo\n\nlean_lib Demo\n')
+    (path / "lakefile.lean").write_text(
+        "import Lake\nopen Lake DSL\n\npackage demo\n\nlean_lib Demo\n"
+    )
     git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
@@ -170,13 +172,18 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     shutil.copytree(repo, traced, ignore=shutil.ignore_patterns(".git"))
     (traced / "Lean4Repl.lean").write_text("-- LeanDojo's REPL, built by the trace\n")
     monkeypatch.setattr(
-        ld.Dojo, "_locate_traced_file",
+        ld.Dojo,
+        "_locate_traced_file",
         lambda self, root: TracedFileStub(root, self.file_path, self.entry.full_name),
-    )  # fmt: skip
+    )
     theorem = Theorem(
-        name="add_zero'", statement="theorem add_zero' (n : Nat) : n + 0 = n",
-        backend=Backend.LEAN, file="Demo/Basic.lean", repo=str(repo), commit=commit,
-    )  # fmt: skip
+        name="add_zero'",
+        statement="theorem add_zero' (n : Nat) : n + 0 = n",
+        backend=Backend.LEAN,
+        file="Demo/Basic.lean",
+        repo=str(repo),
+        commit=commit,
+    )
     yield World(theorem, log, world_file)
 
 
@@ -265,8 +272,11 @@ def test_narrowed_timeout_after_a_slow_start_then_restart_and_replay(world: Worl
 def test_the_stale_reply_after_a_timeout_is_why_the_dojo_is_killed(world: World) -> None:
     # LeanDojo itself, without the adapter: after a timeout the late answer is
     # read as the answer to the next request.
-    theorem = ld.Theorem(ld.LeanGitRepo(world.theorem.repo, world.theorem.commit),
-                         Path("Demo/Basic.lean"), "add_zero'")  # fmt: skip
+    theorem = ld.Theorem(
+        ld.LeanGitRepo(world.theorem.repo, world.theorem.commit),
+        Path("Demo/Basic.lean"),
+        "add_zero'",
+    )
     with ld.Dojo(theorem, timeout=1) as (dojo, root):
         with pytest.raises(ld.DojoTacticTimeoutError):
             dojo.run_tac(root, "slow")
@@ -344,9 +354,13 @@ def test_an_untraced_repository_fails_at_start_and_is_never_traced(
     other = tmp_path / "other"
     commit = git_repo(other)
     theorem = Theorem(
-        name="add_zero'", statement="", backend=Backend.LEAN,
-        file="Demo/Basic.lean", repo=str(other), commit=commit,
-    )  # fmt: skip
+        name="add_zero'",
+        statement="",
+        backend=Backend.LEAN,
+        file="Demo/Basic.lean",
+        repo=str(other),
+        commit=commit,
+    )
     with pytest.raises(EnvironmentStartError, match="not traced.*dco trace-lean"):
         LeanDojoEnvironment(theorem)
     assert world.events("command") == [] and world.pids == []  # no `lake build`, no Lean
@@ -365,10 +379,14 @@ def test_setup_problems() -> None:
     assert any("lake" in e for e in errors) and any("wget" in e for e in errors)
     assert any("GITHUB_ACCESS_TOKEN" in w for w in warnings)
     assert any("CACHE_DIR" in w for w in warnings)
-    errors, warnings = lean_setup_problems({
-        "PATH": "/nonexistent", "DISABLE_REMOTE_CACHE": "1", "CACHE_DIR": "/c",
-        "GITHUB_ACCESS_TOKEN": "x",
-    })  # fmt: skip
+    errors, warnings = lean_setup_problems(
+        {
+            "PATH": "/nonexistent",
+            "DISABLE_REMOTE_CACHE": "1",
+            "CACHE_DIR": "/c",
+            "GITHUB_ACCESS_TOKEN": "x",
+        }
+    )
     assert not any("wget" in e for e in errors) and warnings == []
 
 
@@ -427,9 +445,12 @@ def test_real_constructor_and_trace_path_with_leandojo_settings(tmp_path: Path) 
     env = {
         **os.environ,
         "PATH": f"{make_bin(tmp_path / 'bin')}{os.pathsep}{os.environ['PATH']}",
-        "CACHE_DIR": str(cache), "DISABLE_REMOTE_CACHE": "1", "TMP_DIR": str(tmp),
-        "FAKE_LEAN_LOG": str(log), "PYTHONPATH": str(REPO_ROOT),
-    }  # fmt: skip
+        "CACHE_DIR": str(cache),
+        "DISABLE_REMOTE_CACHE": "1",
+        "TMP_DIR": str(tmp),
+        "FAKE_LEAN_LOG": str(log),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
     program = (
         "import json, sys\n"
         "from benchmarks.lean import load_minif2f\n"
@@ -446,9 +467,13 @@ def test_real_constructor_and_trace_path_with_leandojo_settings(tmp_path: Path) 
         "print(json.dumps({'open': opened, 'code': code}))\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", program, str(checkout)], env=env, cwd=tmp_path,
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [sys.executable, "-c", program, str(checkout)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "not traced" in result["open"] and "dco trace-lean" in result["open"]
@@ -460,7 +485,9 @@ def test_real_constructor_and_trace_path_with_leandojo_settings(tmp_path: Path) 
     assert build["argv"] == ["build"]
     assert Path(build["cwd"]).is_relative_to(tmp)  # LeanDojo cloned the repository under TMP_DIR
     assert (cache / "repos").is_dir()  # and copied the checkout into CACHE_DIR
-    assert not any(p.name.startswith("gitpython-miniF2F") for p in cache.iterdir())  # nothing traced
+    assert not any(
+        p.name.startswith("gitpython-miniF2F") for p in cache.iterdir()
+    )  # nothing traced
     assert commit
 
 

@@ -59,7 +59,12 @@ def context_of(theorem) -> str:
 
 def test_loader_splits_names_prelude_and_stdlib_mapping(checkout: Path) -> None:
     bench = load_benchmark(f"{NAME}:{checkout}")
-    assert {t.name for t in bench.theorems("test")} == {"p_reals", "p_stdlib", "p_coquelicot", "p_broken"}
+    assert {t.name for t in bench.theorems("test")} == {
+        "p_reals",
+        "p_stdlib",
+        "p_coquelicot",
+        "p_broken",
+    }
     assert [t.name for t in bench.theorems("val")] == ["v_nat"]
     assert bench.meta["prelude"] == PRELUDE and bench.meta["splits"] == {"test": 4, "val": 1}
     for bt in bench.theorem_list:
@@ -76,18 +81,25 @@ def test_loader_splits_names_prelude_and_stdlib_mapping(checkout: Path) -> None:
     assert "Coq.ZArith.BinInt.Z.add" in stdlib.statement
     coquelicot = context_of(bench.by_name("p_coquelicot").theorem)
     assert coquelicot.index(PRELUDE) < coquelicot.index("Definition sq")
-    assert benchmark_prelude(f"{NAME}:{checkout}") == PRELUDE and benchmark_prelude("coq-stdlib") is None
+    assert (
+        benchmark_prelude(f"{NAME}:{checkout}") == PRELUDE
+        and benchmark_prelude("coq-stdlib") is None
+    )
 
 
 def test_prelude_and_mapping_helpers() -> None:
-    assert map_stdlib("From Stdlib Require Import Reals.\nCheck Stdlib.Reals.Rdefinitions.R.\n") == (
-        "From Coq Require Import Reals.\nCheck Coq.Reals.Rdefinitions.R.\n"
-    )
+    assert map_stdlib(
+        "From Stdlib Require Import Reals.\nCheck Stdlib.Reals.Rdefinitions.R.\n"
+    ) == ("From Coq Require Import Reals.\nCheck Coq.Reals.Rdefinitions.R.\n")
     assert map_stdlib("Definition Stdlib_x := 1.") == "Definition Stdlib_x := 1."
     assert add_prelude("Theorem t : True.\nProof.\n").startswith(PRELUDE + "\n")
-    text = "Require Import Arith.\nOpen Scope nat_scope.\nRequire Import List.\nDefinition d := 1.\n"
+    text = (
+        "Require Import Arith.\nOpen Scope nat_scope.\nRequire Import List.\nDefinition d := 1.\n"
+    )
     out = add_prelude(text)
-    assert out.index(PRELUDE) > out.index("Require Import List.") and out.index(PRELUDE) < out.index("Definition")
+    assert out.index(PRELUDE) > out.index("Require Import List.") and out.index(
+        PRELUDE
+    ) < out.index("Definition")
 
 
 def test_missing_or_wrong_path_names_where_to_get_it(tmp_path: Path) -> None:
@@ -109,7 +121,11 @@ def test_prelude_is_identical_for_every_prover(checkout: Path) -> None:
     scripts = {}
     for spec in NAMED_GENERATORS:
         opened = theorem_for(theorem, make_generator(spec, 0))
-        assert (opened.file, opened.offset, opened.statement) == (theorem.file, theorem.offset, theorem.statement)
+        assert (opened.file, opened.offset, opened.statement) == (
+            theorem.file,
+            theorem.offset,
+            theorem.statement,
+        )
         with CoqEnvironment(opened, tactic_timeout=60) as env:
             result = env.run_tactic(env.initial_state, "intros; subst; lra")
             assert type(result).__name__ == "ProofFinished", (spec, result)
@@ -122,11 +138,30 @@ def test_prelude_is_identical_for_every_prover(checkout: Path) -> None:
     assert "Hammer" in scripts["hammer"] and "Hammer" not in scripts["symbolic"]
 
 
-def test_evaluate_counts_start_failures_with_reasons(checkout: Path, tmp_path: Path, capsys) -> None:
+def test_evaluate_counts_start_failures_with_reasons(
+    checkout: Path, tmp_path: Path, capsys
+) -> None:
     out, db = tmp_path / "out", tmp_path / "runs.sqlite"
-    code = main(["evaluate", "--benchmark", f"{NAME}:{checkout}", "--split", "test",
-                 "--generator", "symbolic-arith", "--strategy", "best-first", "--budget", "20",
-                 "--out", str(out), "--db", str(db), "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "evaluate",
+            "--benchmark",
+            f"{NAME}:{checkout}",
+            "--split",
+            "test",
+            "--generator",
+            "symbolic-arith",
+            "--strategy",
+            "best-first",
+            "--budget",
+            "20",
+            "--out",
+            str(out),
+            "--db",
+            str(db),
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     results = json.loads((out / "results.json").read_text())
     assert results["benchmark"].startswith("minif2f-rocq") and results["prelude"] == PRELUDE
@@ -134,7 +169,10 @@ def test_evaluate_counts_start_failures_with_reasons(checkout: Path, tmp_path: P
     assert member["label"] == results["config"]["members"][0]["generator"] == "symbolic-arith"
     assert member["total"] == 4 and member["start_failed"] == 1  # in the denominator
     conn = sqlite3.connect(db)
-    rows = {r[0]: r[1:] for r in conn.execute("SELECT theorem, status, start_failed, reason FROM theorems")}
+    rows = {
+        r[0]: r[1:]
+        for r in conn.execute("SELECT theorem, status, start_failed, reason FROM theorems")
+    }
     conn.close()
     assert rows["p_broken"][1] == 1 and "undefined_constant" in rows["p_broken"][2]
     assert rows["p_coquelicot"][1] == 0  # Coquelicot's statement loads
@@ -143,9 +181,22 @@ def test_evaluate_counts_start_failures_with_reasons(checkout: Path, tmp_path: P
 
 
 def test_valid_is_accepted_as_the_val_split(checkout: Path, tmp_path: Path, capsys) -> None:
-    code = main(["search", "--benchmark", f"{NAME}:{checkout}", "--split", "valid",
-                 "--generator", "symbolic-arith", "--budget", "20", "--db", str(tmp_path / "s.sqlite"),
-                 "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "search",
+            "--benchmark",
+            f"{NAME}:{checkout}",
+            "--split",
+            "valid",
+            "--generator",
+            "symbolic-arith",
+            "--budget",
+            "20",
+            "--db",
+            str(tmp_path / "s.sqlite"),
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert "proved 1/1" in capsys.readouterr().out
 
@@ -172,5 +223,8 @@ def test_real_shared_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert all(context_of(t.theorem).count(PRELUDE) == 1 for t in bench.theorem_list)
     theorem = bench.by_name("mathd_algebra_478").theorem
     with CoqEnvironment(theorem, tactic_timeout=60) as env:
-        assert type(env.run_tactic(env.initial_state, "intros; subst; lra")).__name__ == "ProofFinished"
+        assert (
+            type(env.run_tactic(env.initial_state, "intros; subst; lra")).__name__
+            == "ProofFinished"
+        )
         assert env.verify(["intros; subst; lra"]).ok

@@ -142,8 +142,10 @@ def test_hidden_axiom_is_shown(tmp_path: Path, capsys, kind: str) -> None:
     """`prove` names the axiom in text and JSON; `dco check` likewise."""
     declaration, name = HIDDEN[kind]
     source = tmp_path / "Hidden.v"
-    source.write_text(f"{declaration}\nHint Resolve {name} : core.\n"
-                      "Theorem t : forall n, n * 0 = 1.\nProof. Admitted.\n")  # fmt: skip
+    source.write_text(
+        f"{declaration}\nHint Resolve {name} : core.\n"
+        "Theorem t : forall n, n * 0 = 1.\nProof. Admitted.\n"
+    )
     db = str(tmp_path / "p.sqlite")
     base = ["prove", "--file", str(source), "--theorem", "t", "--db", db, "--budget", "30"]
     assert cli.main(base) == 0
@@ -154,8 +156,10 @@ def test_hidden_axiom_is_shown(tmp_path: Path, capsys, kind: str) -> None:
     assert report["proved"] and report["assumes"] == [name]
     assert report["models"][0]["cached"] and report["models"][0]["rechecked"]
     proof = " ".join(t if t.endswith(".") else t + "." for t in report["proof"])
-    assert cli.main(["check", "--file", str(source), "--theorem", "t", "--proof", proof,
-                     "--quiet"]) == 0  # fmt: skip
+    assert (
+        cli.main(["check", "--file", str(source), "--theorem", "t", "--proof", proof, "--quiet"])
+        == 0
+    )
     assert capsys.readouterr().out.strip() == f"VERIFIED (assumes: {name})"
 
 
@@ -163,10 +167,24 @@ def test_hidden_axiom_refused_for_benchmarks(tmp_path: Path, capsys) -> None:
     """With refusal (the default of benchmark runs) the cheat does not count,
     and the refusal is said."""
     source = tmp_path / "Hidden.v"
-    source.write_text("Axiom cheat : False.\nHint Resolve cheat : core.\n"
-                      "Theorem t : forall n, n * 0 = 1.\nProof. Admitted.\n")  # fmt: skip
-    code = cli.main(["prove", "--file", str(source), "--theorem", "t", "--budget", "5",
-                     "--db", str(tmp_path / "p.sqlite"), "--refuse-assumptions"])  # fmt: skip
+    source.write_text(
+        "Axiom cheat : False.\nHint Resolve cheat : core.\n"
+        "Theorem t : forall n, n * 0 = 1.\nProof. Admitted.\n"
+    )
+    code = cli.main(
+        [
+            "prove",
+            "--file",
+            str(source),
+            "--theorem",
+            "t",
+            "--budget",
+            "5",
+            "--db",
+            str(tmp_path / "p.sqlite"),
+            "--refuse-assumptions",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert out.startswith("NOT PROVED Hidden.t:") and "refused" in out.splitlines()[0]
@@ -174,8 +192,9 @@ def test_hidden_axiom_refused_for_benchmarks(tmp_path: Path, capsys) -> None:
 
 def test_standard_library_axioms_are_not_flagged(tmp_path: Path) -> None:
     source = tmp_path / "Classic.v"
-    source.write_text("Require Import Classical.\nTheorem em : forall P, P \\/ ~ P.\n"
-                      "Proof. exact classic. Qed.\n")  # fmt: skip
+    source.write_text(
+        "Require Import Classical.\nTheorem em : forall P, P \\/ ~ P.\nProof. exact classic. Qed.\n"
+    )
     theorem = parse_declarations(source)[0].theorem
     verification = verify_proof(theorem, ["exact classic."])
     assert verification.ok and verification.axioms == ("classic",)
@@ -184,8 +203,10 @@ def test_standard_library_axioms_are_not_flagged(tmp_path: Path) -> None:
 
 def test_section_variables_are_not_flagged(tmp_path: Path) -> None:
     source = tmp_path / "Sec.v"
-    source.write_text("Section S.\nVariable x : nat.\nHypothesis h : x = 1.\n"
-                      "Theorem t : x = 1.\nProof. exact h. Qed.\nEnd S.\n")  # fmt: skip
+    source.write_text(
+        "Section S.\nVariable x : nat.\nHypothesis h : x = 1.\n"
+        "Theorem t : x = 1.\nProof. exact h. Qed.\nEnd S.\n"
+    )
     theorem = parse_declarations(source)[0].theorem
     verification = verify_proof(theorem, ["exact h."])
     assert verification.ok and verification.assumes == ()
@@ -193,9 +214,23 @@ def test_section_variables_are_not_flagged(tmp_path: Path) -> None:
 
 # -- stale contexts: the same command before and after an edit ----------------
 
+
 def prove_json(capsys, path: Path, db: Path, *extra: str) -> dict:
-    code = cli.main(["prove", "--file", str(path), "--theorem", "c", "--db", str(db),
-                     "--budget", "20", "--json", *extra])  # fmt: skip
+    code = cli.main(
+        [
+            "prove",
+            "--file",
+            str(path),
+            "--theorem",
+            "c",
+            "--db",
+            str(db),
+            "--budget",
+            "20",
+            "--json",
+            *extra,
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert code == (0 if report["proved"] else 1)
     return report
@@ -213,41 +248,56 @@ def assert_not_stale(report: dict, path: Path, coq_args: tuple[str, ...] | None 
 def compile_lib(directory: Path, text: str) -> None:
     directory.mkdir(exist_ok=True)
     (directory / "Defs.v").write_text(text)
-    subprocess.run(["coqc", "-Q", ".", "L", "Defs.v"], cwd=directory, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["coqc", "-Q", ".", "L", "Defs.v"], cwd=directory, check=True, capture_output=True
+    )
 
 
 STALE_EDITS = {
     # (text before, text after): the theorem is c, provable before the edit
-    "definition": ("Definition f := 1.\nTheorem c : f = 1.\n",
-                   "Definition f := 2.\nTheorem c : f = 1.\n"),
-    "notation": ("Notation two := 1.\nTheorem c : two = 1.\n",
-                 "Notation two := 2.\nTheorem c : two = 1.\n"),
-    "infix_override": ("Theorem c : 1 + 1 = 2.\n",
-                       "Infix \"+\" := Nat.mul.\nTheorem c : 1 + 1 = 2.\n"),
-    "statement": ("Definition f := 1.\nTheorem c : f = 1.\n",
-                  "Definition f := 1.\nTheorem c : f = 2.\n"),
-    "axiom_removed": ("Definition f := 1.\nAxiom a : f = 2.\nHint Resolve a : core.\n"
-                      "Theorem c : f = 2.\n",
-                      "Definition f := 1.\nTheorem c : f = 2.\n"),
-    "module_body": ("Module M. Definition f := 1. End M.\nTheorem c : M.f = 1.\n",
-                    "Module M. Definition f := 2. End M.\nTheorem c : M.f = 1.\n"),
-    "hint_lemma_changed": ("Definition f := 1.\nLemma h : f = 1. Proof. reflexivity. Qed.\n"
-                           "Theorem c : f = 1.\n",
-                           "Definition f := 2.\nLemma h : f = 2. Proof. reflexivity. Qed.\n"
-                           "Theorem c : f = 1.\n"),
-    "section_hypothesis": ("Section S.\nVariable x : nat.\nHypothesis h : x = 1.\n"
-                           "Theorem c : x = 1.\n",
-                           "Section S.\nVariable x : nat.\nHypothesis h : x = 2.\n"
-                           "Theorem c : x = 1.\n"),
-    "fixpoint": ("Fixpoint g (n : nat) : nat := match n with 0 => 0 | S m => g m end.\n"
-                 "Theorem c : g 3 = 0.\n",
-                 "Fixpoint g (n : nat) : nat := match n with 0 => 1 | S m => g m end.\n"
-                 "Theorem c : g 3 = 0.\n"),
-    "name_becomes_notation": ("Definition f := 1.\nTheorem c : f = 1.\n",
-                              "Definition f0 := 1.\nNotation f := (f0 + 1).\n"
-                              "Theorem c : f = 1.\n"),
-}  # fmt: skip
+    "definition": (
+        "Definition f := 1.\nTheorem c : f = 1.\n",
+        "Definition f := 2.\nTheorem c : f = 1.\n",
+    ),
+    "notation": (
+        "Notation two := 1.\nTheorem c : two = 1.\n",
+        "Notation two := 2.\nTheorem c : two = 1.\n",
+    ),
+    "infix_override": (
+        "Theorem c : 1 + 1 = 2.\n",
+        'Infix "+" := Nat.mul.\nTheorem c : 1 + 1 = 2.\n',
+    ),
+    "statement": (
+        "Definition f := 1.\nTheorem c : f = 1.\n",
+        "Definition f := 1.\nTheorem c : f = 2.\n",
+    ),
+    "axiom_removed": (
+        "Definition f := 1.\nAxiom a : f = 2.\nHint Resolve a : core.\nTheorem c : f = 2.\n",
+        "Definition f := 1.\nTheorem c : f = 2.\n",
+    ),
+    "module_body": (
+        "Module M. Definition f := 1. End M.\nTheorem c : M.f = 1.\n",
+        "Module M. Definition f := 2. End M.\nTheorem c : M.f = 1.\n",
+    ),
+    "hint_lemma_changed": (
+        "Definition f := 1.\nLemma h : f = 1. Proof. reflexivity. Qed.\nTheorem c : f = 1.\n",
+        "Definition f := 2.\nLemma h : f = 2. Proof. reflexivity. Qed.\nTheorem c : f = 1.\n",
+    ),
+    "section_hypothesis": (
+        "Section S.\nVariable x : nat.\nHypothesis h : x = 1.\nTheorem c : x = 1.\n",
+        "Section S.\nVariable x : nat.\nHypothesis h : x = 2.\nTheorem c : x = 1.\n",
+    ),
+    "fixpoint": (
+        "Fixpoint g (n : nat) : nat := match n with 0 => 0 | S m => g m end.\n"
+        "Theorem c : g 3 = 0.\n",
+        "Fixpoint g (n : nat) : nat := match n with 0 => 1 | S m => g m end.\n"
+        "Theorem c : g 3 = 0.\n",
+    ),
+    "name_becomes_notation": (
+        "Definition f := 1.\nTheorem c : f = 1.\n",
+        "Definition f0 := 1.\nNotation f := (f0 + 1).\nTheorem c : f = 1.\n",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", sorted(STALE_EDITS))
@@ -268,8 +318,9 @@ def test_the_issues_case_f_1_to_f_2(tmp_path: Path, capsys) -> None:
     path.write_text("Definition f := 1.\nTheorem c : f = 1.\nProof. Admitted.\n")
     assert prove_json(capsys, path, db)["proved"]
     path.write_text("Definition f := 2.\nTheorem c : f = 1.\nProof. Admitted.\n")
-    code = cli.main(["prove", "--file", str(path), "--theorem", "c", "--db", str(db),
-                     "--budget", "20"])  # fmt: skip
+    code = cli.main(
+        ["prove", "--file", str(path), "--theorem", "c", "--db", str(db), "--budget", "20"]
+    )
     out = capsys.readouterr().out
     assert code == 1 and out.startswith("NOT PROVED F.c"), out
 
@@ -279,7 +330,9 @@ def test_unchanged_context_is_answered_and_rechecked(tmp_path: Path, capsys) -> 
     path, db = tmp_path / "Same.v", tmp_path / "p.sqlite"
     path.write_text("Definition f := 1.\nTheorem c : f = 1.\nProof. Admitted.\n")
     prove_json(capsys, path, db)
-    path.write_text("Definition f := 1.\nTheorem c : f = 1.\nProof. Admitted.\nDefinition z := 0.\n")
+    path.write_text(
+        "Definition f := 1.\nTheorem c : f = 1.\nProof. Admitted.\nDefinition z := 0.\n"
+    )
     again = prove_json(capsys, path, db)
     assert again["proved"] and again["models"][0]["cached"] and again["models"][0]["rechecked"]
 

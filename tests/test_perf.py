@@ -26,10 +26,23 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     bench = make_benchmark(tmp / "tiny")
     out = tmp / "results" / "perf"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.perf", "--quick", "--benchmark", str(bench),
-         "--split", "train", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.perf",
+            "--quick",
+            "--benchmark",
+            str(bench),
+            "--split",
+            "train",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, proc.stdout
 
@@ -84,4 +97,7 @@ def test_p95_is_an_observed_latency() -> None:
 def test_unknown_benchmark_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--only", "coq_env,nope", "--out", "/nonexistent/never"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "error: unknown benchmark 'nope'; available: coq_env, search_speed, throughput, training_speed"
+    assert (
+        err
+        == "error: unknown benchmark 'nope'; available: coq_env, search_speed, throughput, training_speed"
+    )

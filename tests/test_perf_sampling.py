@@ -20,8 +20,20 @@ def test_sampling_speed_smoke(tmp_path) -> None:
 
     bench, steps = make_bench(tmp_path / "bench")
     model = train_models(tmp_path, bench, steps, names=("ce",)) / "ce"
-    rc = sampling_speed.main(["--model", str(model), "--passes", "8", "--theorems", "1",
-                              "--repeats", "1", "--out", str(tmp_path / "perf")])  # fmt: skip
+    rc = sampling_speed.main(
+        [
+            "--model",
+            str(model),
+            "--passes",
+            "8",
+            "--theorems",
+            "1",
+            "--repeats",
+            "1",
+            "--out",
+            str(tmp_path / "perf"),
+        ]
+    )
     assert rc == 0
     payload = json.loads((tmp_path / "perf" / "sampling_speed.json").read_text())
     per = payload["results"]["passes"]["8"]

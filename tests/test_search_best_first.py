@@ -68,9 +68,10 @@ def test_expansions_follow_priority_order(coq_file) -> None:
     class Spy:
         def __init__(self) -> None:
             self.inner = FixedTacticGenerator(
-                tactics=("intros", "simpl", "auto", "reflexivity"), per_name=("destruct {x}",),
+                tactics=("intros", "simpl", "auto", "reflexivity"),
+                per_name=("destruct {x}",),
                 scores={"simpl": 1.0, "destruct {x}": 0.5},
-            )  # fmt: skip
+            )
             self.seen: list[str] = []
 
         def generate(self, states: Sequence[str], k: int, **kw) -> list[list[Candidate]]:
@@ -115,7 +116,9 @@ def test_finished_proof_that_fails_the_recheck_does_not_count(coq_file) -> None:
     assert not bad.ok and "ill-formed" in bad.reason
     tree = result.tree
     tree.check_invariants()
-    (rejected,) = [d.id for d in tree.nodes if d.kind is Kind.FINISHED and d.status is Status.FAILED]
+    (rejected,) = [
+        d.id for d in tree.nodes if d.kind is Kind.FINISHED and d.status is Status.FAILED
+    ]
     assert tree[rejected].message.startswith("verification failed")
     assert tree[tree[rejected].parent].status is Status.FAILED  # its only way out failed
 
@@ -145,9 +148,7 @@ def test_depth_cap(coq_file) -> None:
     tree = capped.tree
     tree.check_invariants()
     assert max(d.depth for d in tree.nodes) == 2
-    at_cap = [
-        d.id for d in tree.nodes if d.kind is Kind.STATE and d.depth == 2
-    ]
+    at_cap = [d.id for d in tree.nodes if d.kind is Kind.STATE and d.depth == 2]
     assert at_cap
     for n in at_cap:  # states at the cap are given up on, never expanded
         assert tree[n].message == DEPTH_CAP and tree.graph.out_degree(n) == 0

@@ -62,8 +62,22 @@ def rows(db: Path) -> dict[str, tuple]:
 
 def test_search_a_benchmark_then_resume(bench, tmp_path, capsys) -> None:
     db = tmp_path / "out.sqlite"
-    args = ["search", "--benchmark", str(bench), "--split", "test", "--generator", "symbolic",
-            "--strategy", "best-first", "--budget", "2", "--db", str(db), "--quiet"]  # fmt: skip
+    args = [
+        "search",
+        "--benchmark",
+        str(bench),
+        "--split",
+        "test",
+        "--generator",
+        "symbolic",
+        "--strategy",
+        "best-first",
+        "--budget",
+        "2",
+        "--db",
+        str(db),
+        "--quiet",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "run 1" in out and "4 theorems" in out
@@ -83,8 +97,23 @@ def test_search_a_benchmark_then_resume(bench, tmp_path, capsys) -> None:
 
 def test_rollouts_in_worker_processes(bench, tmp_path, capsys) -> None:
     db = tmp_path / "out.sqlite"
-    args = ["search", "--benchmark", str(bench), "--strategy", "rollouts", "--passes", "32",
-            "--budget", "2", "--db", str(db), "--workers", "2", "--quiet", "--no-tree"]  # fmt: skip
+    args = [
+        "search",
+        "--benchmark",
+        str(bench),
+        "--strategy",
+        "rollouts",
+        "--passes",
+        "32",
+        "--budget",
+        "2",
+        "--db",
+        str(db),
+        "--workers",
+        "2",
+        "--quiet",
+        "--no-tree",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "proved 2/4" in out.strip().splitlines()[-1]
@@ -99,8 +128,11 @@ def test_rollouts_in_worker_processes(bench, tmp_path, capsys) -> None:
 def test_killed_run_resumes_and_loses_nothing_committed(bench, tmp_path, capsys) -> None:
     db = tmp_path / "out.sqlite"
     args = ["search", "--benchmark", str(bench), "--budget", "4", "--db", str(db), "--quiet"]
-    proc = subprocess.Popen([sys.executable, "-m", "prover.cli", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prover.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     try:
         # Theorems run in (file, offset) order: Broken.t, then Good.and_intro,

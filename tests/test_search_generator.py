@@ -55,8 +55,11 @@ def test_candidates_include_per_name_tactics_with_normalised_logprobs(goals) -> 
 
 def test_top_k_follows_given_scores_and_is_deterministic(goals) -> None:
     _, after = goals
-    gen = FixedTacticGenerator(tactics=("auto", "lia", "intros"), per_name=("induction {x}",),
-                               scores={"lia": 2.0, "induction {x}": 1.0})  # fmt: skip
+    gen = FixedTacticGenerator(
+        tactics=("auto", "lia", "intros"),
+        per_name=("induction {x}",),
+        scores={"lia": 2.0, "induction {x}": 1.0},
+    )
     (top,) = gen.generate([after], 3, sample=False)
     assert [c.tactic for c in top] == ["lia", "induction n", "induction m"]
     assert top[0].logprob > top[1].logprob

@@ -57,10 +57,16 @@ def test_union_is_deduplicated_and_ranked_by_the_mixture() -> None:
     # each source is asked for k: with k = 2 the automation list offers
     # only auto and lia, so apply foo has the model's share alone
     assert probs(hybrid.generate(["g"], 2, sample=False)[0]) == [
-        ("intros  x", round(w * 0.8, 6)), ("apply foo", round(w * 0.6, 6))]  # fmt: skip
+        ("intros  x", round(w * 0.8, 6)),
+        ("apply foo", round(w * 0.6, 6)),
+    ]
     # weights shift the mixture
     heavy = HybridGenerator([Source("lm", lm, weight=1), Source("knn", knn, weight=9)], wrappers=())
-    assert [c.tactic for c in heavy.generate(["g"], 3)[0]] == ["intros  x", "rewrite bar", "apply foo"]
+    assert [c.tactic for c in heavy.generate(["g"], 3)[0]] == [
+        "intros  x",
+        "rewrite bar",
+        "apply foo",
+    ]
 
 
 def test_ties_keep_source_order_then_rank() -> None:
@@ -100,7 +106,9 @@ def test_fallback_without_a_model_is_the_automation_list(tmp_path, monkeypatch) 
     with redirect_stderr(err):
         gen = make_generator("hybrid", 0)
     assert "lm" in gen.missing and "automation" in [s.name for s in gen.sources]
-    assert err.getvalue().count("\n") == 1 and err.getvalue().startswith("hybrid: running without lm")
+    assert err.getvalue().count("\n") == 1 and err.getvalue().startswith(
+        "hybrid: running without lm"
+    )
     symbolic = FixedTacticGenerator(seed=0)
     state = "  n : nat\n  ============================\n  n + 0 = n"
     if [s.name for s in gen.sources] == ["automation"]:
@@ -134,9 +142,28 @@ def test_hybrid_best_first_with_a_trained_model(trained, tmp_path) -> None:
     db = tmp_path / "h.sqlite"
     out = io.StringIO()
     with redirect_stdout(out), redirect_stderr(io.StringIO()):
-        rc = main(["search", "--benchmark", str(bench), "--generator", f"hybrid:{model}",
-                   "--strategy", "best-first", "--num-candidates", "16", "--budget", "60",
-                   "--theorem", "t_and", "--theorem", "t_comm", "--db", str(db), "--quiet"])  # fmt: skip
+        rc = main(
+            [
+                "search",
+                "--benchmark",
+                str(bench),
+                "--generator",
+                f"hybrid:{model}",
+                "--strategy",
+                "best-first",
+                "--num-candidates",
+                "16",
+                "--budget",
+                "60",
+                "--theorem",
+                "t_and",
+                "--theorem",
+                "t_comm",
+                "--db",
+                str(db),
+                "--quiet",
+            ]
+        )
     assert rc == 0 and "proved 2/2" in out.getvalue(), out.getvalue()
     tried = {r["tactic"] for r in query(db, "SELECT tactic FROM edges")}
     assert any(t.startswith("now (") for t in tried)  # a wrapper

@@ -64,9 +64,29 @@ def test_model_best_first_via_the_cli(setup, tmp_path) -> None:
     bench = Path(theorems["t_and"].file).parent / "bench"
     buf = io.StringIO()
     with redirect_stdout(buf):
-        rc = main(["search", "--benchmark", str(bench), "--generator", f"model:{model}",
-                   "--strategy", "best-first", "--num-candidates", "4", "--batch-size", "4",
-                   "--theorem", "t_and", "--theorem", "t_or", "--budget", "60",
-                   "--db", str(tmp_path / "bf.sqlite"), "--quiet"])  # fmt: skip
+        rc = main(
+            [
+                "search",
+                "--benchmark",
+                str(bench),
+                "--generator",
+                f"model:{model}",
+                "--strategy",
+                "best-first",
+                "--num-candidates",
+                "4",
+                "--batch-size",
+                "4",
+                "--theorem",
+                "t_and",
+                "--theorem",
+                "t_or",
+                "--budget",
+                "60",
+                "--db",
+                str(tmp_path / "bf.sqlite"),
+                "--quiet",
+            ]
+        )
     assert rc == 0
     assert "proved 2/2" in buf.getvalue(), buf.getvalue()

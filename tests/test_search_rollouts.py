@@ -127,9 +127,7 @@ def test_memo_rollouts_follow_the_exact_outcome_distribution(theorem) -> None:
     assert len(bins) >= 5
     assert chi2 < chi2_critical(len(bins) - 1), (chi2, bins)
     # ...while the proof assistant ran each (state, tactic) pair at most once.
-    assert result.stats.tactic_calls <= 3 * len(
-        {d.goals for d in result.tree.nodes if d.goals}
-    )
+    assert result.stats.tactic_calls <= 3 * len({d.goals for d in result.tree.nodes if d.goals})
     assert result.stats.memo_hits + result.stats.tactic_calls == sum(
         a.steps for a in result.attempts
     )
@@ -192,8 +190,10 @@ def test_last_step_proof_counts_and_the_budget_cuts_the_rest(theorem) -> None:
     )
     with open_environment(theorem) as env:
         start = env.tactic_calls
-        search = TreeSearch(SearchConfig(strategy="rollouts", batch_size=4),
-                            now=lambda: 0.0 if env.tactic_calls - start < 5 else 99.0)  # fmt: skip
+        search = TreeSearch(
+            SearchConfig(strategy="rollouts", batch_size=4),
+            now=lambda: 0.0 if env.tactic_calls - start < 5 else 99.0,
+        )
         result = search.search(theorem, env, script, Budget(wall_clock=10, max_passes=8))
     assert result.stats.tactic_calls == 5
     assert result.status is Status.PROVED and result.proof == ["split", "assumption", "assumption"]
@@ -322,8 +322,11 @@ def test_prefix_shared_draws_match_independent_draws(tiny_model) -> None:
             if c:
                 side[(s, c[0].tactic)] = max(side.get((s, c[0].tactic), -math.inf), c[0].logprob)
     # (a text holding U+FFFD stands for many different invalid byte strings)
-    common = [key for key in a if a[key] >= 20 and b[key] >= 20
-              and key[1] is not None and "\ufffd" not in key[1]]  # fmt: skip
+    common = [
+        key
+        for key in a
+        if a[key] >= 20 and b[key] >= 20 and key[1] is not None and "\ufffd" not in key[1]
+    ]
     assert common
     for key in common:
         assert best[0][key] == pytest.approx(best[1][key], abs=1e-4), key
@@ -344,9 +347,11 @@ def test_prefix_shared_rollouts_follow_the_distribution_of_independent_rollouts(
     for share, seed in ((True, 1), (False, 2)):
         gen = ModelTacticGenerator.from_pretrained(model, seed=seed, share_prefix=share)
         result = rollouts(batch_size=200, temperature=1.5).search(
-            theorems["t_and"], open_environment, gen,
+            theorems["t_and"],
+            open_environment,
+            gen,
             Budget(wall_clock=600, max_passes=n, max_depth=8),
-        )  # fmt: skip
+        )
         assert len(result.attempts) == n
         outcomes.append(Counter((a.outcome, a.steps) for a in result.attempts))
         passes.append(gen.prompt_passes)

@@ -158,11 +158,7 @@ def test_random_growth_keeps_invariants_and_monotone_statuses(seed: int) -> None
     seen: dict[int, Status] = {}
     next_id = 1
     for _ in range(150):
-        open_states = [
-            d.id
-            for d in tree.nodes
-            if d.kind is Kind.STATE and not d.expanded
-        ]
+        open_states = [d.id for d in tree.nodes if d.kind is Kind.STATE and not d.expanded]
         if not open_states:
             break
         node = rng.choice(open_states)

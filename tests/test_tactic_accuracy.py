@@ -22,7 +22,9 @@ def test_hits_normalise_whitespace_and_the_final_period() -> None:
 def test_val_json_schema_and_values(tmp_path: Path) -> None:
     bench = make_benchmark(tmp_path / "tiny")
     out = tmp_path / "val.json"
-    assert main(["--benchmark", str(bench), "--policies", "prior,lookup,knn", "--out", str(out)]) == 0
+    assert (
+        main(["--benchmark", str(bench), "--policies", "prior,lookup,knn", "--out", str(out)]) == 0
+    )
     data = json.loads(out.read_text())
     assert set(data) == {"prior", "lookup", "knn"}
     for row in data.values():
@@ -49,14 +51,36 @@ def test_lm_policies_and_dco_rows_with_a_tiny_model(tmp_path: Path) -> None:
     bench = make_benchmark(tmp_path / "tiny")
     models = tmp_path / "models"
     fmt = PromptFormat(max_prompt_tokens=96, max_tactic_tokens=16, retrieval_tokens=32)
-    train_on_benchmark(TrainConfig(
-        benchmark=str(bench), out=str(models / "ce"), prompt=fmt, batch_size=8, lr=3e-3,
-        max_steps=80, warmup_steps=10, schedule="constant", progress=False, eval_limit=0,
-        model=ModelConfig(hidden=64, layers=2, heads=2, mlp=128, vocab_size=512),
-    ))  # fmt: skip
+    train_on_benchmark(
+        TrainConfig(
+            benchmark=str(bench),
+            out=str(models / "ce"),
+            prompt=fmt,
+            batch_size=8,
+            lr=3e-3,
+            max_steps=80,
+            warmup_steps=10,
+            schedule="constant",
+            progress=False,
+            eval_limit=0,
+            model=ModelConfig(hidden=64, layers=2, heads=2, mlp=128, vocab_size=512),
+        )
+    )
     out = tmp_path / "val.json"
-    argv = ["--benchmark", str(bench), "--policies", "knn,lm+retrieval", "--out", str(out),
-            "--lm-retrieval", str(models / "ce"), "--models", str(models), "--beam", "4"]  # fmt: skip
+    argv = [
+        "--benchmark",
+        str(bench),
+        "--policies",
+        "knn,lm+retrieval",
+        "--out",
+        str(out),
+        "--lm-retrieval",
+        str(models / "ce"),
+        "--models",
+        str(models),
+        "--beam",
+        "4",
+    ]
     assert main(argv) == 0
     data = json.loads(out.read_text())
     assert set(data["lm+retrieval"]) == KEYS and data["lm+retrieval"]["steps"] == 5

@@ -23,13 +23,25 @@ def dco(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def traced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def traced(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     base = tmp_path_factory.mktemp("cli")
     project = base / "coqproject"
     shutil.copytree(FIXTURE, project)
     out = base / "bench"
-    result = dco("trace", "--path", str(project), "--out", str(out), "--workers", "2",
-                 "--no-progress", "--seed", "1")
+    result = dco(
+        "trace",
+        "--path",
+        str(project),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--no-progress",
+        "--seed",
+        "1",
+    )
     return out, result
 
 
@@ -37,8 +49,13 @@ def test_trace_writes_a_benchmark_and_reports(traced) -> None:
     out, result = traced
     assert result.returncode == 0, result.stdout + result.stderr
     assert "compiling Base.v" in result.stdout  # Uses.v Requires it
-    for line in ("theorems found: 8", "tactic proofs (Qed): 6", "verified (replayed and re-checked"
-                 " by coqc): 6 = 100.0%", "failures by reason: none", "Admitted 1, Defined 1"):
+    for line in (
+        "theorems found: 8",
+        "tactic proofs (Qed): 6",
+        "verified (replayed and re-checked by coqc): 6 = 100.0%",
+        "failures by reason: none",
+        "Admitted 1, Defined 1",
+    ):
         assert line in result.stdout, result.stdout
     bench = load_benchmark(str(out))
     assert len(bench.theorems()) == 6
@@ -54,13 +71,23 @@ def test_trace_resumes_without_retracing(traced) -> None:
     out, first = traced
     before = (out / "theorems.jsonl").read_text()
     first_wall = json.loads((out / "meta.json").read_text())["time"]["wall_seconds_all_runs"]
-    again = dco("trace", "--path", str(Path(out).parent / "coqproject"), "--out", str(out),
-                "--no-progress", "--seed", "1")
+    again = dco(
+        "trace",
+        "--path",
+        str(Path(out).parent / "coqproject"),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--seed",
+        "1",
+    )
     assert again.returncode == 0, again.stderr
     assert "resuming: 2 of 2 files already traced" in again.stdout
     assert (out / "theorems.jsonl").read_text() == before
     # The time of the run that did the work is kept.
-    assert json.loads((out / "meta.json").read_text())["time"]["wall_seconds_all_runs"] >= first_wall
+    assert (
+        json.loads((out / "meta.json").read_text())["time"]["wall_seconds_all_runs"] >= first_wall
+    )
 
 
 def test_stats_command(traced) -> None:
@@ -75,8 +102,10 @@ def test_stats_command(traced) -> None:
     ("args", "message"),
     [
         (("trace", "--path", "/no/such/project"), "no such project directory"),
-        (("trace", "--library", "coq-stdlib", "--include", "NoSuchDir", "--out", "/tmp/x"),
-         "no directory 'NoSuchDir'"),
+        (
+            ("trace", "--library", "coq-stdlib", "--include", "NoSuchDir", "--out", "/tmp/x"),
+            "no directory 'NoSuchDir'",
+        ),
         (("stats", "--benchmark", "/no/such/benchmark"), "not found"),
     ],
 )

@@ -52,10 +52,16 @@ def traced(traces: dict[str, FileTrace]) -> dict[str, TracedTheorem]:
 def test_exactly_the_expected_theorems(traces: dict[str, FileTrace]) -> None:
     base, uses = traces["Base.v"], traces["Uses.v"]
     assert [t.theorem.name for t in base.theorems] == [
-        "Fix.Base.add_0_r", "Fix.Base.and_swap", "Fix.Base.two_goals", "Fix.Base.M.double_0",
+        "Fix.Base.add_0_r",
+        "Fix.Base.and_swap",
+        "Fix.Base.two_goals",
+        "Fix.Base.M.double_0",
     ]
     assert (base.found, base.skipped, base.traced, base.failures) == (
-        6, {"Admitted": 1, "Defined": 1}, 4, [],
+        6,
+        {"Admitted": 1, "Defined": 1},
+        4,
+        [],
     )
     # Uses.v Requires its sibling Base.v; its section variable is a theorem
     # argument (listed among the assumptions by Print Assumptions).
@@ -71,7 +77,13 @@ def test_exactly_the_expected_theorems(traces: dict[str, FileTrace]) -> None:
 def test_bullets_steps_and_states(traced: dict[str, TracedTheorem]) -> None:
     proof = traced["Fix.Base.add_0_r"]
     assert proof.tactics == (
-        "intros n", "induction n as [| n IH]", "-", "reflexivity", "-", "simpl", "rewrite IH",
+        "intros n",
+        "induction n as [| n IH]",
+        "-",
+        "reflexivity",
+        "-",
+        "simpl",
+        "rewrite IH",
         "reflexivity",
     )
     states = [s.state for s in proof.steps]
@@ -89,7 +101,16 @@ def test_bullets_steps_and_states(traced: dict[str, TracedTheorem]) -> None:
 
 def test_braces_steps_and_states(traced: dict[str, TracedTheorem]) -> None:
     proof = traced["Fix.Base.and_swap"]
-    assert proof.tactics == ("intros A B [HA HB]", "split", "{", "exact HB", "}", "{", "exact HA", "}")
+    assert proof.tactics == (
+        "intros A B [HA HB]",
+        "split",
+        "{",
+        "exact HB",
+        "}",
+        "{",
+        "exact HA",
+        "}",
+    )
     hyps = "A, B : Prop\n  HA : A\n  HB : B\n  ============================\n"
     assert proof.steps[2].state == f"2 goals\n  \n  {hyps}  B\n\ngoal 2 is:\n A"
     assert proof.steps[3].state == f"1 goal\n  \n  {hyps}  B"

@@ -50,9 +50,24 @@ def test_tracing_an_init_file_without_the_prelude() -> None:
 def test_trace_a_stdlib_directory_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "bench"
     result = subprocess.run(
-        [sys.executable, "-m", "prover.cli", "trace", "--library", "coq-stdlib",
-         "--include", "Bool", "--include", "Relations", "--out", str(out), "--no-progress"],
-        capture_output=True, text=True, timeout=1800,
+        [
+            sys.executable,
+            "-m",
+            "prover.cli",
+            "trace",
+            "--library",
+            "coq-stdlib",
+            "--include",
+            "Bool",
+            "--include",
+            "Relations",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert result.returncode == 0, result.stderr
     bench = load_benchmark(str(out))

@@ -30,8 +30,10 @@ def test_each_epoch_is_a_permutation_and_batches_span_epochs() -> None:
 def test_length_grouping_keeps_batches_homogeneous() -> None:
     us = units(64)
     grouped = UnitStream(us, seed=0, batch_size=8).take(64)
-    spread = [max(b) - min(b) for b in (
-        [u.num_tokens for u in grouped[i : i + 8]] for i in range(0, 64, 8))]  # fmt: skip
+    spread = [
+        max(b) - min(b)
+        for b in ([u.num_tokens for u in grouped[i : i + 8]] for i in range(0, 64, 8))
+    ]
     assert max(spread) <= 1  # 64 units, lengths 3..9: sorted inside the window
     plain = UnitStream(us, seed=0, batch_size=8, group_by_length=False).take(64)
     assert sorted(u.id for u in plain) == list(range(64))

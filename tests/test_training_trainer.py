@@ -104,14 +104,27 @@ def test_generator_samples_scores_and_merges(trained: Path, bench: Path) -> None
     # for the human tactic (the tokenization it was trained on) that is the
     # score of the (state, tactic) pair. (A rarer sample may be a token
     # sequence other than the canonical encoding of its text.)
-    pairs = [(s.state, c.tactic) for s, cs in zip(steps, sampled, strict=True) for c in cs
-             if c.tactic == s.tactic]  # fmt: skip
+    pairs = [
+        (s.state, c.tactic)
+        for s, cs in zip(steps, sampled, strict=True)
+        for c in cs
+        if c.tactic == s.tactic
+    ]
     assert len(pairs) == len(steps)
     units = [
-        Unit(i, (Row(tuple(encode_prompt(gen.tokenizer, s, FMT)),
-                     tuple(encode_tactic(gen.tokenizer, t, FMT) or ())),), (s,), (t,))
+        Unit(
+            i,
+            (
+                Row(
+                    tuple(encode_prompt(gen.tokenizer, s, FMT)),
+                    tuple(encode_tactic(gen.tokenizer, t, FMT) or ()),
+                ),
+            ),
+            (s,),
+            (t,),
+        )
         for i, (s, t) in enumerate(pairs)
-    ]  # fmt: skip
+    ]
     with torch.no_grad():
         scores, _ = row_logprobs(gen.model, collate(units, pad_id(gen.tokenizer)))
     got = [
@@ -180,7 +193,9 @@ def test_refill_discards_what_a_confident_model_knows(
     assert all(r["mean_factor"] >= eps for r in log)
     assert (meta["base_model"], meta["n_prime"], meta["epsilon"]) == (str(trained), 4, eps)
     out = tmp_path / "all"
-    train(train_config(bench, out, loss=LossConfig("dcostep", n=4, epsilon=float(f.max()) * 2), **kw))
+    train(
+        train_config(bench, out, loss=LossConfig("dcostep", n=4, epsilon=float(f.max()) * 2), **kw)
+    )
     meta = read_meta(out)
     assert meta["steps"] == 0 and "confident on all" in meta["stopped_early"]
 
@@ -243,7 +258,11 @@ def test_checkpoint_errors(bench: Path, tmp_path: Path) -> None:
 
 def test_whole_proof_dco_and_dcoa_run(bench: Path, tmp_path: Path) -> None:
     out = tmp_path / "dco"
-    train(train_config(bench, out, loss=LossConfig("dco", n=8), max_steps=2, batch_size=2, eval_limit=0))
+    train(
+        train_config(
+            bench, out, loss=LossConfig("dco", n=8), max_steps=2, batch_size=2, eval_limit=0
+        )
+    )
     meta = read_meta(out)
     assert meta["unit"] == "proof" and meta["train_units"] == len(
         [p for p in PROOFS.values() if p[0] == "train"]
@@ -255,10 +274,33 @@ def test_whole_proof_dco_and_dcoa_run(bench: Path, tmp_path: Path) -> None:
 def test_train_command(bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cli"
     argv = [
-        "train", "--benchmark", str(bench), "--out", str(out), "--loss", "dcostep", "--n", "8",
-        "--max-steps", "2", "--hidden", "32", "--layers", "1", "--heads", "2", "--mlp", "64",
-        "--vocab-size", "300", "--batch-size", "4", "--eval-limit", "2", "--no-progress",
-    ]  # fmt: skip
+        "train",
+        "--benchmark",
+        str(bench),
+        "--out",
+        str(out),
+        "--loss",
+        "dcostep",
+        "--n",
+        "8",
+        "--max-steps",
+        "2",
+        "--hidden",
+        "32",
+        "--layers",
+        "1",
+        "--heads",
+        "2",
+        "--mlp",
+        "64",
+        "--vocab-size",
+        "300",
+        "--batch-size",
+        "4",
+        "--eval-limit",
+        "2",
+        "--no-progress",
+    ]
     assert main(argv) == 0
     assert f"model written to {out}" in capsys.readouterr().out
     meta = read_meta(out)

@@ -61,7 +61,9 @@ def test_the_site_has_an_index_and_a_page_per_theorem(tmp_path, db, records, cap
     # The verified proof, as a script to paste.
     proved = (site / page_name(records["and_intro"].name)).read_text(encoding="utf-8")
     proof = json.loads(records["and_intro"].theorem["proof"])
-    assert re.search(r"Proof\.\n" + "".join(rf"\s+{re.escape(t)}\.\n" for t in proof) + "Qed.", proved)
+    assert re.search(
+        r"Proof\.\n" + "".join(rf"\s+{re.escape(t)}\.\n" for t in proof) + "Qed.", proved
+    )
 
 
 def test_a_rollouts_run_gets_a_pass_at_k_plot(tmp_path, capsys) -> None:
@@ -121,12 +123,20 @@ def test_the_tree_payload_keeps_the_proof_path_and_cuts_at_the_limit(db, records
     assert all(e[0] in kept for e in cut["edges"])
 
 
-@pytest.mark.parametrize("case", ["missing", "directory", "not sqlite", "other sqlite",
-                                  "unknown run", "empty run", "locked"])  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "directory", "not sqlite", "other sqlite", "unknown run", "empty run", "locked"],
+)
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, db, case, capsys) -> None:
-    target = {"missing": tmp_path / "nope.sqlite", "directory": tmp_path,
-              "not sqlite": tmp_path / "notes.sqlite", "other sqlite": tmp_path / "other.sqlite",
-              "unknown run": db, "empty run": db, "locked": db}[case]  # fmt: skip
+    target = {
+        "missing": tmp_path / "nope.sqlite",
+        "directory": tmp_path,
+        "not sqlite": tmp_path / "notes.sqlite",
+        "other sqlite": tmp_path / "other.sqlite",
+        "unknown run": db,
+        "empty run": db,
+        "locked": db,
+    }[case]
     argv = ["--db", str(target), "--out", str(tmp_path / "site")]
     holder = None
     if case == "not sqlite":
@@ -142,6 +152,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, db, case, capsys) ->
         holder.execute("PRAGMA locking_mode = EXCLUSIVE")
         holder.execute("BEGIN EXCLUSIVE")
         holder.execute("SELECT count(*) FROM runs").fetchall()
+
     def listing() -> list[str]:  # SQLite's own -wal/-shm files come and go: not ours
         return sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm")))
 
@@ -154,10 +165,15 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, db, case, capsys) ->
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert listing() == before  # no site, no temporary directory
-    expected = {"missing": "no such file", "directory": "is a directory",
-                "not sqlite": "not a search log", "other sqlite": "not a search log",
-                "unknown run": "no run 42", "empty run": "no finished theorem",
-                "locked": "locked"}[case]  # fmt: skip
+    expected = {
+        "missing": "no such file",
+        "directory": "is a directory",
+        "not sqlite": "not a search log",
+        "other sqlite": "not a search log",
+        "unknown run": "no run 42",
+        "empty run": "no finished theorem",
+        "locked": "locked",
+    }[case]
     assert expected in err
 
 
@@ -205,11 +221,25 @@ GOOD = "Theorem and_intro : forall A B : Prop, A -> B -> A /\\ B.\nProof. Admitt
 
 def test_dco_search_prints_the_view_command_and_it_works(tmp_path, capsys) -> None:
     (tmp_path / "Good.v").write_text(GOOD, encoding="utf-8")
-    theorems = [BenchmarkTheorem(0, d.theorem, "test", ()) for d in parse_declarations(tmp_path / "Good.v")]
+    theorems = [
+        BenchmarkTheorem(0, d.theorem, "test", ()) for d in parse_declarations(tmp_path / "Good.v")
+    ]
     write_benchmark(tmp_path / "bench", Benchmark("tiny", theorems, [], {"library": "tiny"}))
     db = tmp_path / "out.sqlite"
-    code = main(["search", "--benchmark", str(tmp_path / "bench"), "--split", "test",
-                 "--budget", "20", "--db", str(db), "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "search",
+            "--benchmark",
+            str(tmp_path / "bench"),
+            "--split",
+            "test",
+            "--budget",
+            "20",
+            "--db",
+            str(db),
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     (line,) = [x for x in out.splitlines() if "dco view" in x]

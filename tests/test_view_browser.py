@@ -118,7 +118,11 @@ def test_a_script_in_the_statement_is_inert_text(browser, site) -> None:
 def test_the_index_sorts_filters_and_links(browser, site, tmp_path) -> None:
     root, records = site
     open_page(browser, root, None)
-    names = lambda: [browser.text(e) for e in browser.find_all("#theorems tbody tr:not([hidden]) td:first-child")]  # noqa: E731
+
+    def names() -> list[str]:
+        rows = browser.find_all("#theorems tbody tr:not([hidden]) td:first-child")
+        return [browser.text(e) for e in rows]
+
     assert sorted(names()) == sorted(r.name for r in records.values())
     heads = browser.find_all("#theorems th")
     nodes_col = [browser.text(h) for h in heads].index("nodes")

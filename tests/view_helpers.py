@@ -30,8 +30,12 @@ Theorem script_text : "{SCRIPT}" = "{SCRIPT}".
 Proof. Admitted.
 """
 TACTICS = ("intros", "split", "assumption", "reflexivity")
-CONFIG = {"benchmark": "view-fixture", "split": "test", "generator": "symbolic",
-          "strategy": "best-first"}  # fmt: skip
+CONFIG = {
+    "benchmark": "view-fixture",
+    "split": "test",
+    "generator": "symbolic",
+    "strategy": "best-first",
+}
 
 
 def search_records(directory: Path) -> dict[str, TheoremRecord]:

@@ -50,13 +50,18 @@ def greedy_tactics(
     for start in range(0, len(states), batch_size):
         prompts = [
             encode_prompt(tokenizer, s, fmt, r)
-            for s, r in zip(states[start : start + batch_size],
-                            found[start : start + batch_size], strict=True)
-        ]  # fmt: skip
+            for s, r in zip(
+                states[start : start + batch_size], found[start : start + batch_size], strict=True
+            )
+        ]
         d = decode(
-            model, prompts, eos=eos_id(tokenizer), pad=pad_id(tokenizer),
-            max_new_tokens=fmt.max_tactic_tokens + 1, greedy=True,
-        )  # fmt: skip
+            model,
+            prompts,
+            eos=eos_id(tokenizer),
+            pad=pad_id(tokenizer),
+            max_new_tokens=fmt.max_tactic_tokens + 1,
+            greedy=True,
+        )
         for tokens, lp, ok in zip(d.tokens, d.logprobs, d.finished, strict=True):
             text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
             out.append(Greedy(text, lp, ok))
@@ -75,9 +80,13 @@ def summarize(confidences: Sequence[float]) -> dict[str, Any]:
     return {
         "n": len(xs),
         "mean": statistics.fmean(xs),
-        "p10": q[1], "p25": q[4], "median": statistics.median(xs), "p75": q[14], "p90": q[17],
+        "p10": q[1],
+        "p25": q[4],
+        "median": statistics.median(xs),
+        "p75": q[14],
+        "p90": q[17],
         "histogram": hist,
-    }  # fmt: skip
+    }
 
 
 def evaluate_steps(

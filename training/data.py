@@ -70,8 +70,13 @@ class PromptFormat:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PromptFormat:
-        keys = ("separator", "max_prompt_tokens", "max_tactic_tokens", "retrieval_tokens",
-                "retrieved")  # fmt: skip
+        keys = (
+            "separator",
+            "max_prompt_tokens",
+            "max_tactic_tokens",
+            "retrieval_tokens",
+            "retrieved",
+        )
         return cls(**{k: d[k] for k in keys if k in d})
 
 

@@ -200,10 +200,17 @@ class ModelTacticGenerator:
     ) -> tuple[list[str | None], list[float]]:
         self.prompt_passes += len(prompts)
         d = decode(
-            self.model, prompts, eos=eos_id(self.tokenizer), pad=pad_id(self.tokenizer),
-            max_new_tokens=self.fmt.max_tactic_tokens + 1, samples=k, greedy=not sample,
-            temperature=temperature, top_k=self.top_k, generator=self.rng,
-        )  # fmt: skip
+            self.model,
+            prompts,
+            eos=eos_id(self.tokenizer),
+            pad=pad_id(self.tokenizer),
+            max_new_tokens=self.fmt.max_tactic_tokens + 1,
+            samples=k,
+            greedy=not sample,
+            temperature=temperature,
+            top_k=self.top_k,
+            generator=self.rng,
+        )
         texts = self._texts(d.tokens)
         return [t if ok else None for t, ok in zip(texts, d.finished, strict=True)], d.logprobs
 

@@ -126,7 +126,9 @@ class KnnIndex:
                 arrays = {k: z[k] for k in z.files if k != "info"}
                 info = json.loads(z["info"].tobytes().decode())
         except (OSError, ValueError, KeyError) as exc:
-            raise UserError(f"k-NN index {path} is unreadable ({exc}); delete it to rebuild") from None
+            raise UserError(
+                f"k-NN index {path} is unreadable ({exc}); delete it to rebuild"
+            ) from None
         return cls(arrays, info)
 
     # -- queries -----------------------------------------------------------

@@ -30,10 +30,13 @@ def _parts(state: str) -> tuple[list[str], list[str], list[str], list[str]] | No
     if rule is None:
         return None
     end = next(
-        (i for i in range(rule + 1, len(lines) - 1)
-         if not lines[i].strip() and lines[i + 1].startswith("goal ")),
+        (
+            i
+            for i in range(rule + 1, len(lines) - 1)
+            if not lines[i].strip() and lines[i + 1].startswith("goal ")
+        ),
         len(lines),
-    )  # fmt: skip
+    )
     return lines[:1], lines[1:rule], lines[rule:end], lines[end:]
 
 

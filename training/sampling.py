@@ -50,8 +50,12 @@ def draw_rows(probs: torch.Tensor, generator: torch.Generator | None) -> torch.T
     was measured at 70 ms per call for 512 rows of a 4096-token vocabulary,
     more than the model's own forward pass; this costs a cumulative sum."""
     cdf = probs.double().cumsum(dim=-1)
-    u = torch.rand((probs.shape[0], 1), generator=generator, device=probs.device,
-                   dtype=torch.float64) * cdf[:, -1:]  # fmt: skip
+    u = (
+        torch.rand(
+            (probs.shape[0], 1), generator=generator, device=probs.device, dtype=torch.float64
+        )
+        * cdf[:, -1:]
+    )
     # right=True: the first j with cdf[j] > u, so a zero-probability token
     # (a flat step of the cdf) is never drawn
     idx = torch.searchsorted(cdf, u, right=True)[:, 0]
@@ -177,9 +181,13 @@ def text_sampler(
         for start in range(0, len(states), per_chunk):
             prompts = [encode_prompt(tokenizer, s, fmt) for s in states[start : start + per_chunk]]
             d = decode(
-                model, prompts, eos=eos_id(tokenizer), pad=pad_id(tokenizer),
-                max_new_tokens=fmt.max_tactic_tokens + 1, samples=k,
-            )  # fmt: skip
+                model,
+                prompts,
+                eos=eos_id(tokenizer),
+                pad=pad_id(tokenizer),
+                max_new_tokens=fmt.max_tactic_tokens + 1,
+                samples=k,
+            )
             texts = [
                 tokenizer.decode(t, skip_special_tokens=True).strip() if ok else ""
                 for t, ok in zip(d.tokens, d.finished, strict=True)

@@ -201,9 +201,12 @@ class Trainer:
             self.retriever.for_steps([*train_steps, *self.val_steps])  # computed once, kept
             retrieve = self.retriever.for_step
         units = build_units(
-            train_steps, self.tokenizer, config.prompt, by_proof=self.loss.by_proof,
+            train_steps,
+            self.tokenizer,
+            config.prompt,
+            by_proof=self.loss.by_proof,
             retrieve=retrieve,
-        )  # fmt: skip
+        )
         if not units.units:
             raise UserError("every training step's tactic is longer than --max-tactic-tokens")
         self.num_units, self.skipped_steps = len(units.units), units.skipped_steps
@@ -340,7 +343,9 @@ class Trainer:
     def evaluate(self) -> dict[str, Any]:
         model = self.accelerator.unwrap_model(self.model)
         retrieved = [self.retriever.for_step(s) for s in self.val_steps] if self.retriever else None
-        return evaluate_steps(model, self.tokenizer, self.config.prompt, self.val_steps, retrieved=retrieved)
+        return evaluate_steps(
+            model, self.tokenizer, self.config.prompt, self.val_steps, retrieved=retrieved
+        )
 
     def _state(self) -> dict[str, Any]:
         return {
@@ -364,9 +369,12 @@ class Trainer:
         from tqdm.auto import tqdm
 
         bar = tqdm(
-            total=self.max_steps, initial=self.step, disable=not (config.progress and main),
-            unit="step", dynamic_ncols=True,
-        )  # fmt: skip
+            total=self.max_steps,
+            initial=self.step,
+            disable=not (config.progress and main),
+            unit="step",
+            dynamic_ncols=True,
+        )
         stopped: str | None = None
         self.model.train()
         while self.step < self.max_steps:
@@ -390,9 +398,11 @@ class Trainer:
                 self.on_log(row)
             bar.update(1)
             bar.set_postfix(
-                loss=f"{row['loss']:.3f}", F=f"{row['mean_factor']:.3f}",
-                tok_s=f"{row['tokens_per_s']:.0f}", refresh=False,
-            )  # fmt: skip
+                loss=f"{row['loss']:.3f}",
+                F=f"{row['mean_factor']:.3f}",
+                tok_s=f"{row['tokens_per_s']:.0f}",
+                refresh=False,
+            )
             if not (config.progress and main) and main and self.step % 100 == 0:
                 self._print_eta()
             if (

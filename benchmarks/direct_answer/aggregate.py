@@ -53,8 +53,16 @@ def aggregate(results: Sequence[dict]) -> dict[str, Any]:
         label: [
             {
                 "epoch": e,
-                **{f"pass@{k}": _over(tables, lambda t, i=i, k=k, lb=label: t["table1"][lb][i]["test_pass_at_k"][k]) for k in ks},
-                "train_greedy_accuracy": _over(tables, lambda t, i=i, lb=label: t["table1"][lb][i]["train_greedy_accuracy"]),
+                **{
+                    f"pass@{k}": _over(
+                        tables,
+                        lambda t, i=i, k=k, lb=label: t["table1"][lb][i]["test_pass_at_k"][k],
+                    )
+                    for k in ks
+                },
+                "train_greedy_accuracy": _over(
+                    tables, lambda t, i=i, lb=label: t["table1"][lb][i]["train_greedy_accuracy"]
+                ),
             }
             for i, e in enumerate(epochs)
         ]
@@ -64,8 +72,12 @@ def aggregate(results: Sequence[dict]) -> dict[str, Any]:
         label: [
             {
                 "epoch": e,
-                "mean_confidence_correct": _over(tables, lambda t, i=i, lb=label: t["figure1"][lb][i]["mean_confidence_correct"]),
-                "mean_confidence_wrong": _over(tables, lambda t, i=i, lb=label: t["figure1"][lb][i]["mean_confidence_wrong"]),
+                "mean_confidence_correct": _over(
+                    tables, lambda t, i=i, lb=label: t["figure1"][lb][i]["mean_confidence_correct"]
+                ),
+                "mean_confidence_wrong": _over(
+                    tables, lambda t, i=i, lb=label: t["figure1"][lb][i]["mean_confidence_wrong"]
+                ),
             }
             for i, e in enumerate(epochs)
         ]
@@ -75,13 +87,25 @@ def aggregate(results: Sequence[dict]) -> dict[str, Any]:
     for key in ("pass_at_n", "pass_at_n_late_mean"):
         rows = []
         for j, n in enumerate(test_ns):
-            by_label = {lb: _over(tables, lambda t, j=j, lb=lb, key=key: t["figure2a"]["rows"][j][key][lb]) for lb in labels}
+            by_label = {
+                lb: _over(tables, lambda t, j=j, lb=lb, key=key: t["figure2a"]["rows"][j][key][lb])
+                for lb in labels
+            }
             best = max(labels, key=lambda lb: by_label[lb]["mean"])
-            rows.append({"test_n": n, "pass_at_n": by_label, "best_training": best,
-                         "best_training_n": first["figure2a"]["training_n"][best]})  # fmt: skip
+            rows.append(
+                {
+                    "test_n": n,
+                    "pass_at_n": by_label,
+                    "best_training": best,
+                    "best_training_n": first["figure2a"]["training_n"][best],
+                }
+            )
         figure2a[key] = rows
     table3 = {
-        label: {k: _over(tables, lambda t, lb=label, k=k: t["table3"][lb]["pass_at_k"][k]) for k in row["pass_at_k"]}
+        label: {
+            k: _over(tables, lambda t, lb=label, k=k: t["table3"][lb]["pass_at_k"][k])
+            for k in row["pass_at_k"]
+        }
         for label, row in first["table3"].items()
     }
     return {
@@ -96,7 +120,9 @@ def aggregate(results: Sequence[dict]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.direct_answer.aggregate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.direct_answer.aggregate", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("dirs", nargs="+", help="study output directories (each with results.json)")
     parser.add_argument("--out", required=True, help="JSON file to write")
     args = parser.parse_args(argv)
@@ -111,8 +137,14 @@ def main(argv: list[str] | None = None) -> int:
             except json.JSONDecodeError as exc:
                 raise UserError(f"{path} is not valid JSON: {exc}") from exc
         check_alike(results)
-        out = {"command": ["python", "-m", "benchmarks.direct_answer.aggregate",
-                           *(sys.argv[1:] if argv is None else argv)]} | aggregate(results)
+        out = {
+            "command": [
+                "python",
+                "-m",
+                "benchmarks.direct_answer.aggregate",
+                *(sys.argv[1:] if argv is None else argv),
+            ]
+        } | aggregate(results)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -54,7 +54,9 @@ def confidence_summary(conf: Sequence[float], correct: Sequence[bool]) -> dict:
 
 
 @torch.no_grad()
-def evaluate_direct(model: DigitWriter, x: torch.Tensor, y: torch.Tensor, ks: Sequence[int]) -> dict:
+def evaluate_direct(
+    model: DigitWriter, x: torch.Tensor, y: torch.Tensor, ks: Sequence[int]
+) -> dict:
     """Exact pass@k and the greedy answer's confidence, right vs wrong."""
     was_training = model.training
     model.eval()
@@ -77,8 +79,10 @@ def sample_answers(
     was_training = model.training
     model.eval()
     rows = x.repeat_interleave(n, dim=0)
-    out = [answer_values(model.write(rows[i : i + chunk], greedy=False, generator=generator)[0])
-           for i in range(0, rows.shape[0], chunk)]  # fmt: skip
+    out = [
+        answer_values(model.write(rows[i : i + chunk], greedy=False, generator=generator)[0])
+        for i in range(0, rows.shape[0], chunk)
+    ]
     model.train(was_training)
     return torch.cat(out).reshape(x.shape[0], n)
 

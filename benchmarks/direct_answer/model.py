@@ -34,7 +34,11 @@ class DigitWriter(nn.Module):
         self.y_embed = nn.Embedding(length * 11, e)
         self.pos_embed = nn.Embedding(length, e)
         self.net = nn.Sequential(
-            nn.Linear((inputs + length + 1) * e, h), nn.GELU(), nn.Linear(h, h), nn.GELU(), nn.Linear(h, 10)
+            nn.Linear((inputs + length + 1) * e, h),
+            nn.GELU(),
+            nn.Linear(h, h),
+            nn.GELU(),
+            nn.Linear(h, 10),
         )
 
     def next_logits(self, x: torch.Tensor, prev: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:

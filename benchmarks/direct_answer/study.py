@@ -128,15 +128,24 @@ def _direct(config: StudyConfig, task: Task, timings: dict) -> dict:
         name = label(loss)
         t0 = time.perf_counter()
         model = copy.deepcopy(base_model)
-        history = finetune(model, x, y, loss, config.finetune, seed=config.seed,
-                           on_epoch=lambda _e, m=model: measure(m))  # fmt: skip
+        history = finetune(
+            model,
+            x,
+            y,
+            loss,
+            config.finetune,
+            seed=config.seed,
+            on_epoch=lambda _e, m=model: measure(m),
+        )
         runs[name] = {"loss": loss.to_dict(), "epochs": history}
         finals[name] = model
         timings[f"direct_{name}"] = time.perf_counter() - t0
         last = history[-1]
-        _log(f"[seed {config.seed}] {name}: {timings[f'direct_{name}']:.0f}s train acc "
-             f"{last['train']['greedy_confidence']['accuracy']:.3f} pass@1 {last['test']['pass_at_k']['1']:.4f} "
-             f"pass@256 {last['test']['pass_at_k'].get('256', float('nan')):.4f}")  # fmt: skip
+        _log(
+            f"[seed {config.seed}] {name}: {timings[f'direct_{name}']:.0f}s train acc "
+            f"{last['train']['greedy_confidence']['accuracy']:.3f} pass@1 {last['test']['pass_at_k']['1']:.4f} "
+            f"pass@256 {last['test']['pass_at_k'].get('256', float('nan')):.4f}"
+        )
 
     t0 = time.perf_counter()
     check = {}
@@ -179,8 +188,12 @@ def _cot(config: StudyConfig, task: Task, timings: dict) -> dict:
                 tokens, _ = m.write(x[:500], greedy=True)
                 lp = float(m.logp(xt, yt).mean())
             m.train(was_training)
-            out = {"train_greedy_accuracy": float((tokens[:, -4:] == y[:500, -4:]).all(1).float().mean()),
-                   "test_mean_log_p_golden_trace": lp}  # fmt: skip
+            out = {
+                "train_greedy_accuracy": float(
+                    (tokens[:, -4:] == y[:500, -4:]).all(1).float().mean()
+                ),
+                "test_mean_log_p_golden_trace": lp,
+            }
             return out | ({"test": measure(m)} if epoch == last else {})
 
         return on_epoch
@@ -193,13 +206,22 @@ def _cot(config: StudyConfig, task: Task, timings: dict) -> dict:
         name = label(loss)
         t0 = time.perf_counter()
         model = copy.deepcopy(base_model)
-        history = finetune(model, x, y, loss, config.cot_finetune, seed=config.seed,
-                           on_epoch=per_epoch(model, config.cot_finetune.epochs))  # fmt: skip
+        history = finetune(
+            model,
+            x,
+            y,
+            loss,
+            config.cot_finetune,
+            seed=config.seed,
+            on_epoch=per_epoch(model, config.cot_finetune.epochs),
+        )
         runs[name] = {"loss": loss.to_dict(), "epochs": history}
         timings[f"cot_{name}"] = time.perf_counter() - t0
         pk = history[-1]["test"]["pass_at_k"]
-        _log(f"[seed {config.seed}] cot {name}: {timings[f'cot_{name}']:.0f}s train acc "
-             f"{history[-1]['train_greedy_accuracy']:.3f} pass@1 {pk['1']:.4f} pass@{n // 4} {pk[str(n // 4)]:.4f}")  # fmt: skip
+        _log(
+            f"[seed {config.seed}] cot {name}: {timings[f'cot_{name}']:.0f}s train acc "
+            f"{history[-1]['train_greedy_accuracy']:.3f} pass@1 {pk['1']:.4f} pass@{n // 4} {pk[str(n // 4)]:.4f}"
+        )
     return {"base": base, "runs": runs, "n_problems": len(xt)}
 
 
@@ -217,10 +239,18 @@ def run_study(config: StudyConfig, command: list[str]) -> dict:
         "command": command,
         "seed": config.seed,
         "config": asdict(config),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__},
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "processes": 1, "torch_threads_per_process": config.threads,
-                    "load_average_at_end": os.getloadavg()},  # fmt: skip
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+        },
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "processes": 1,
+            "torch_threads_per_process": config.threads,
+            "load_average_at_end": os.getloadavg(),
+        },
         "task_design": TASK_DESIGN,
         "pass_at_k_method": PASS_AT_K_METHOD,
         "wall_seconds": {k: round(v, 1) for k, v in timings.items()},
@@ -233,8 +263,12 @@ def run_study(config: StudyConfig, command: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.direct_answer.study", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(DEFAULT_OUT), help="results directory (default %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.direct_answer.study", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--out", default=str(DEFAULT_OUT), help="results directory (default %(default)s)"
+    )
     parser.add_argument("--quick", action="store_true", help="toy sizes, seconds (a smoke test)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -245,9 +279,18 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise UserError(f"--out {out} exists and is not a directory")
-        base = StudyConfig.quick(args.seed, args.threads) if args.quick else StudyConfig(seed=args.seed, threads=args.threads)
+        base = (
+            StudyConfig.quick(args.seed, args.threads)
+            if args.quick
+            else StudyConfig(seed=args.seed, threads=args.threads)
+        )
         config = replace(base, task=replace(base.task, seed=args.seed))
-        command = ["python", "-m", "benchmarks.direct_answer.study", *(argv if argv is not None else sys.argv[1:])]
+        command = [
+            "python",
+            "-m",
+            "benchmarks.direct_answer.study",
+            *(argv if argv is not None else sys.argv[1:]),
+        ]
         results = run_study(config, command)
         seed_dir = out / f"seed{args.seed}"
         seed_dir.mkdir(parents=True, exist_ok=True)

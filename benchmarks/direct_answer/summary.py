@@ -31,7 +31,11 @@ def _point(epoch: int, m: dict[str, Any]) -> dict[str, Any]:
         "epoch": epoch,
         "train_accuracy": round(m["train"]["greedy_confidence"]["accuracy"], 6),
         "wrong_confidence": round(wrong["mean"], 6) if wrong["n"] else 0.0,
-        **{f"pass@{k}": round(m["test"]["pass_at_k"][k], 6) for k in SUMMARY_KS if k in m["test"]["pass_at_k"]},
+        **{
+            f"pass@{k}": round(m["test"]["pass_at_k"][k], 6)
+            for k in SUMMARY_KS
+            if k in m["test"]["pass_at_k"]
+        },
     }
 
 

@@ -53,17 +53,19 @@ def figure1(direct: dict) -> dict[str, list[dict]]:
         rows = []
         for epoch, m in _epochs(direct, label):
             g = m["test"]["greedy_confidence"]
-            rows.append({
-                "epoch": epoch,
-                "accuracy": round(g["accuracy"], 4),
-                "mean_confidence": _mean(g["all"]),
-                "mean_confidence_correct": _mean(g["correct"]),
-                "mean_confidence_wrong": _mean(g["wrong"]),
-                "n_correct": g["correct"]["n"],
-                "n_wrong": g["wrong"]["n"],
-                "hist_correct": g["correct"].get("histogram", [0] * 10),
-                "hist_wrong": g["wrong"].get("histogram", [0] * 10),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "epoch": epoch,
+                    "accuracy": round(g["accuracy"], 4),
+                    "mean_confidence": _mean(g["all"]),
+                    "mean_confidence_correct": _mean(g["correct"]),
+                    "mean_confidence_wrong": _mean(g["wrong"]),
+                    "n_correct": g["correct"]["n"],
+                    "n_wrong": g["wrong"]["n"],
+                    "hist_correct": g["correct"].get("histogram", [0] * 10),
+                    "hist_wrong": g["wrong"].get("histogram", [0] * 10),
+                }
+            )
         out[label] = rows
     return out
 
@@ -78,10 +80,15 @@ def figure2a(direct: dict) -> dict[str, Any]:
     late = {}
     for label, r in runs.items():
         tail = r["epochs"][-max(1, math.ceil(len(r["epochs"]) / 4)) :]
-        late[label] = {k: sum(e["test"]["pass_at_k"][k] for e in tail) / len(tail) for k in final[label]}
+        late[label] = {
+            k: sum(e["test"]["pass_at_k"][k] for e in tail) / len(tail) for k in final[label]
+        }
     rows = []
     for n in next(iter(final.values())):
-        row: dict[str, Any] = {"test_n": int(n), "base_model": round(direct["base"]["test"]["pass_at_k"][n], 4)}
+        row: dict[str, Any] = {
+            "test_n": int(n),
+            "base_model": round(direct["base"]["test"]["pass_at_k"][n], 4),
+        }
         for key, table in (("", final), ("_late_mean", late)):
             by_train = {label: round(pk[n], 4) for label, pk in table.items()}
             best = max(by_train, key=lambda lbl: by_train[lbl])
@@ -101,7 +108,9 @@ def table3(cot: dict) -> dict[str, dict]:
         out[label] = _cot_row(last["test"]) | {
             "discarded_per_epoch": [e["discarded"] for e in r["epochs"]],
             "steps_per_epoch": [e["steps"] for e in r["epochs"]],
-            "mean_p_hat_per_epoch": [round(e["mean_p_hat"], 4) for e in r["epochs"] if "mean_p_hat" in e],
+            "mean_p_hat_per_epoch": [
+                round(e["mean_p_hat"], 4) for e in r["epochs"] if "mean_p_hat" in e
+            ],
             "mean_factor_per_epoch": [round(e["mean_factor"], 4) for e in r["epochs"]],
         }
     return out
@@ -126,15 +135,23 @@ def build_tables(results: dict) -> dict[str, Any]:
     ce = t1["ce"]
     summary = {
         "table1_CE": [
-            {"epoch": r["epoch"], **{f"pass@{k}": r["test_pass_at_k"].get(k) for k in ("1", "256", "4096")}}
+            {
+                "epoch": r["epoch"],
+                **{f"pass@{k}": r["test_pass_at_k"].get(k) for k in ("1", "256", "4096")},
+            }
             for r in ce
         ],
         "figure1_final_epoch": {
-            label: {k: rows[-1][k] for k in ("mean_confidence_correct", "mean_confidence_wrong", "n_correct")}
+            label: {
+                k: rows[-1][k]
+                for k in ("mean_confidence_correct", "mean_confidence_wrong", "n_correct")
+            }
             for label, rows in f1.items()
         },
         "figure2a_best_training_n": {r["test_n"]: r["best_training_n"] for r in f2["rows"]},
-        "figure2a_best_training_n_late_mean": {r["test_n"]: r["best_training_n_late_mean"] for r in f2["rows"]},
+        "figure2a_best_training_n_late_mean": {
+            r["test_n"]: r["best_training_n_late_mean"] for r in f2["rows"]
+        },
         "table3": {label: row["pass_at_k"] for label, row in t3.items()},
     }
     return {"table1": t1, "figure1": f1, "figure2a": f2, "table3": t3, "summary": summary}

@@ -56,7 +56,11 @@ class Problem:
         if not cot:
             return self.answer
         units, tens = self.b % 10, self.b // 10
-        return str(self.a * units).zfill(PARTIAL_DIGITS) + str(self.a * tens).zfill(PARTIAL_DIGITS) + self.answer
+        return (
+            str(self.a * units).zfill(PARTIAL_DIGITS)
+            + str(self.a * tens).zfill(PARTIAL_DIGITS)
+            + self.answer
+        )
 
     @property
     def input_digits(self) -> list[int]:

@@ -48,7 +48,11 @@ def label(loss: LossConfig) -> str:
 
 
 def weights(
-    model: DigitWriter, x: torch.Tensor, y: torch.Tensor, loss: LossConfig, generator: torch.Generator
+    model: DigitWriter,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss: LossConfig,
+    generator: torch.Generator,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The detached weight of each candidate and, for DCOa, its p̂."""
     if loss.name == "ce":
@@ -63,7 +67,9 @@ def weights(
     answers = sample_answers(model, x, loss.samples, generator)
     p_hat = (answers == answer_values(y)[:, None]).double().mean(1)
     # p̂ = 0: F(N, 0) = 1 (the limit), the example is trained on as by CE.
-    w = torch.where(p_hat > 0, factor(torch.log(p_hat.clamp(min=1e-300)), loss.n), torch.ones_like(p_hat))
+    w = torch.where(
+        p_hat > 0, factor(torch.log(p_hat.clamp(min=1e-300)), loss.n), torch.ones_like(p_hat)
+    )
     return w.float(), p_hat
 
 
@@ -93,11 +99,17 @@ class EpochStats:
 class Trainer:
     """One objective's fine-tuning: optimiser, schedule and refill state."""
 
-    def __init__(self, model: DigitWriter, loss: LossConfig, config: FinetuneConfig, seed: int) -> None:
+    def __init__(
+        self, model: DigitWriter, loss: LossConfig, config: FinetuneConfig, seed: int
+    ) -> None:
         self.model, self.loss, self.config = model, loss, config
-        self.opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.opt = torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
         warm = max(1, config.warmup_steps)
-        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda t: min(1.0, (t + 1) / warm))
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(
+            self.opt, lambda t: min(1.0, (t + 1) / warm)
+        )
         self.order = torch.Generator().manual_seed(seed)
         self.sampling = torch.Generator().manual_seed(seed + 1)
 

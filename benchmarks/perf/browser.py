@@ -34,15 +34,23 @@ from lean_env.errors import EnvironmentError_
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C key of an element reference
 # Flags for a browser that runs headless in a container and never reaches the network.
 CHROMIUM_ARGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--allow-file-access-from-files",
-)  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--allow-file-access-from-files",
+)
 
 
 def find_chromium() -> tuple[str, str]:
     """Paths of the browser and its driver, or a clear error."""
-    browser = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    browser = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     driver = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver")
     if not browser or not driver:
         raise EnvironmentError_(
@@ -69,13 +77,21 @@ class Browser:
         self.base = f"http://127.0.0.1:{port}"
         self.driver = subprocess.Popen(
             [driver, f"--port={port}", "--allowed-ips=127.0.0.1"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             self._wait_ready()
-            args = [*CHROMIUM_ARGS, f"--user-data-dir={self.profile}", f"--window-size={width},{height}"]
-            caps = {"browserName": "chrome",
-                    "goog:chromeOptions": {"binary": browser, "args": args}}  # fmt: skip
+            args = [
+                *CHROMIUM_ARGS,
+                f"--user-data-dir={self.profile}",
+                f"--window-size={width},{height}",
+            ]
+            caps = {
+                "browserName": "chrome",
+                "goog:chromeOptions": {"binary": browser, "args": args},
+            }
             reply = self._call("POST", "/session", {"capabilities": {"alwaysMatch": caps}})
             self.session = f"/session/{reply['sessionId']}"
             # A script may run as long as an HTTP call may wait (the default is 30 s).
@@ -100,8 +116,9 @@ class Browser:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})  # fmt: skip
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as reply:
                 payload = json.loads(reply.read() or b"{}")
@@ -115,10 +132,14 @@ class Browser:
         self._call("POST", f"{self.session}/url", {"url": url})
 
     def find(self, css: str) -> str:
-        return self._call("POST", f"{self.session}/element", {"using": "css selector", "value": css})[ELEMENT]
+        return self._call(
+            "POST", f"{self.session}/element", {"using": "css selector", "value": css}
+        )[ELEMENT]
 
     def find_all(self, css: str) -> list[str]:
-        found = self._call("POST", f"{self.session}/elements", {"using": "css selector", "value": css})
+        found = self._call(
+            "POST", f"{self.session}/elements", {"using": "css selector", "value": css}
+        )
         return [e[ELEMENT] for e in found]
 
     def click(self, element: str) -> None:
@@ -129,7 +150,9 @@ class Browser:
 
     def run(self, script: str, *args: Any) -> Any:
         """Run JavaScript in the page (``return`` gives a value back)."""
-        return self._call("POST", f"{self.session}/execute/sync", {"script": script, "args": list(args)})
+        return self._call(
+            "POST", f"{self.session}/execute/sync", {"script": script, "args": list(args)}
+        )
 
     def wait_for(self, script: str, timeout: float = 30.0) -> Any:
         """Poll a JavaScript expression until it is truthy; return its value."""

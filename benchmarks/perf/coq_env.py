@@ -89,12 +89,18 @@ def report(r: dict[str, Any]) -> str:
             text += f"  ratio {r[ratio]:.2f}" if ratio else ""
         return text
 
-    return "\n".join([
-        line("environment start-up", "startup"),
-        line("tactic along a chain", "tactic", "raw_tactic", "tactic_ratio_to_raw"),
-        line("backtrack + tactic", "backtrack_plus_tactic", "raw_backtrack_plus_tactic",
-             "backtrack_ratio_to_raw"),
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            line("environment start-up", "startup"),
+            line("tactic along a chain", "tactic", "raw_tactic", "tactic_ratio_to_raw"),
+            line(
+                "backtrack + tactic",
+                "backtrack_plus_tactic",
+                "raw_backtrack_plus_tactic",
+                "backtrack_ratio_to_raw",
+            ),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -131,15 +131,21 @@ def measure(
                 finally:
                     sampling.draw_rows = new_sampler
                 r = runs[name][-1]
-                print(f"[sampling_speed] pass@{n} {name}: {r['samples_per_s']:.0f} samples/s "
-                      f"({r['draws']:.0f} draws, {r['prompt_passes']:.0f} prompt passes, "
-                      f"generator {r['generator_s']:.1f} s)", file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"[sampling_speed] pass@{n} {name}: {r['samples_per_s']:.0f} samples/s "
+                    f"({r['draws']:.0f} draws, {r['prompt_passes']:.0f} prompt passes, "
+                    f"generator {r['generator_s']:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
         per: dict[str, Any] = {}
         for name, share, batch in CONFIGS:
             per[name] = {
-                "share_prefix": share, "batch_size": batch or n, "runs": runs[name],
+                "share_prefix": share,
+                "batch_size": batch or n,
+                "runs": runs[name],
                 "samples_per_s": statistics.median(r["samples_per_s"] for r in runs[name]),
-            }  # fmt: skip
+            }
         before = per["before"]["samples_per_s"]
         per["ratio_after_to_before"] = per["after"]["samples_per_s"] / before
         per["ratio_after_to_before_wide"] = (
@@ -174,9 +180,20 @@ def train_default_model(benchmark: str, steps: int, out: str) -> str:
 
     torch.set_num_threads(1)
     data = TrainData.from_benchmark(load_benchmark(benchmark))
-    Trainer(TrainConfig(benchmark=benchmark, out=out, max_steps=steps, warmup_steps=min(10, steps),
-                        batch_size=8, lr=3e-3, progress=False, eval_limit=0,
-                        checkpoint_every=10**9), data).train()  # fmt: skip
+    Trainer(
+        TrainConfig(
+            benchmark=benchmark,
+            out=out,
+            max_steps=steps,
+            warmup_steps=min(10, steps),
+            batch_size=8,
+            lr=3e-3,
+            progress=False,
+            eval_limit=0,
+            checkpoint_every=10**9,
+        ),
+        data,
+    ).train()
     return out
 
 
@@ -193,7 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS), help="result directory")
     args = parser.parse_args(argv)
     passes = sorted(int(x) for x in args.passes.split(","))
-    command = ["python", "-m", "benchmarks.perf.sampling_speed", *(sys.argv[1:] if argv is None else argv)]
+    command = [
+        "python",
+        "-m",
+        "benchmarks.perf.sampling_speed",
+        *(sys.argv[1:] if argv is None else argv),
+    ]
     recorder = record.Recorder("sampling_speed", command, vars(args))
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dco-sampling-speed-") as tmp:
@@ -205,8 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     payload = recorder.finish(results, time.perf_counter() - t0)
     path = record.write(Path(args.out), payload)
     print(report(results))
-    print(f"load average at start {payload['machine']['load_average_start']}, "
-          f"end {payload['machine']['load_average_end']}; written to {path}")  # fmt: skip
+    print(
+        f"load average at start {payload['machine']['load_average_start']}, "
+        f"end {payload['machine']['load_average_end']}; written to {path}"
+    )
     return 0
 
 

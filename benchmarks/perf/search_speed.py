@@ -168,16 +168,23 @@ def measure(
     out["rollouts"] = {}
     for n in sorted(passes):
         rollout_budget = replace(budget, max_passes=n, wall_clock=max(budget_s, 600.0))
-        memo = _with_share(totals(
-            run_all(theorems, SearchConfig(strategy=Strategy.ROLLOUTS), rollout_budget, seed)
-        ))  # fmt: skip
+        memo = _with_share(
+            totals(
+                run_all(theorems, SearchConfig(strategy=Strategy.ROLLOUTS), rollout_budget, seed)
+            )
+        )
         # Naive independent rollouts would run every step the same rollouts take.
         memo["naive_calls"] = memo["steps"]
         memo["calls_saved"] = 1 - memo["tactic_calls"] / max(memo["steps"], 1)
         if n == min(passes):
-            naive = totals(run_all(
-                theorems, SearchConfig(strategy=Strategy.ROLLOUTS, memo=False), rollout_budget, seed
-            ))  # fmt: skip
+            naive = totals(
+                run_all(
+                    theorems,
+                    SearchConfig(strategy=Strategy.ROLLOUTS, memo=False),
+                    rollout_budget,
+                    seed,
+                )
+            )
             memo["naive_run"] = {k: naive[k] for k in ("tactic_calls", "seconds_total", "proved")}
         out["rollouts"][str(n)] = memo
     out["max_search_code_share"] = max(
@@ -217,7 +224,9 @@ def report(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def select_theorems(benchmark: str | None, sample: int, seed: int, directory: Path) -> list[Theorem]:
+def select_theorems(
+    benchmark: str | None, sample: int, seed: int, directory: Path
+) -> list[Theorem]:
     """A sample of the benchmark's test split, or the built-in mix."""
     if benchmark:
         return benchmark_theorems(benchmark, sample, seed)

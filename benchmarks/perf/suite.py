@@ -77,13 +77,16 @@ class PerfConfig:
     @staticmethod
     def smoke(benchmark: str, split: str) -> PerfConfig:
         return PerfConfig(
-            benchmark=benchmark, split=split, quick=True,
+            benchmark=benchmark,
+            split=split,
+            quick=True,
             coq=CoqSettings(repeats=20, startups=2),
             search=SearchSettings(theorems=3, budget=1.0, passes=(4,)),
-            training=TrainingSettings(warm_steps=4, repeats=4, batch_proofs=2, states=2, k=4,
-                                      tiny_model=True),
+            training=TrainingSettings(
+                warm_steps=4, repeats=4, batch_proofs=2, states=2, k=4, tiny_model=True
+            ),
             throughput=ThroughputSettings(sample=3, budget=3.0, expansions=4, rounds=1),
-        )  # fmt: skip
+        )
 
 
 def run_coq_env(config: PerfConfig) -> dict[str, Any]:
@@ -98,7 +101,9 @@ def run_search_speed(config: PerfConfig) -> dict[str, Any]:
     s = config.search
     with tempfile.TemporaryDirectory(prefix="dco-perf-search-") as tmp:
         theorems = search_speed.builtin_theorems(Path(tmp))[: s.theorems]
-        return search_speed.measure(theorems, s.budget, list(s.passes), s.tactic_timeout, config.seed)
+        return search_speed.measure(
+            theorems, s.budget, list(s.passes), s.tactic_timeout, config.seed
+        )
 
 
 def run_training_speed(config: PerfConfig) -> dict[str, Any]:
@@ -108,14 +113,24 @@ def run_training_speed(config: PerfConfig) -> dict[str, Any]:
 
     t = config.training
     model, prompt = (
-        (ModelConfig(hidden=64, layers=2, heads=2, mlp=128, vocab_size=512),
-         PromptFormat(max_prompt_tokens=96, max_tactic_tokens=8))
-        if t.tiny_model else (None, None)
-    )  # fmt: skip
+        (
+            ModelConfig(hidden=64, layers=2, heads=2, mlp=128, vocab_size=512),
+            PromptFormat(max_prompt_tokens=96, max_tactic_tokens=8),
+        )
+        if t.tiny_model
+        else (None, None)
+    )
     return training_speed.measure(
-        config.benchmark, warm_steps=t.warm_steps, repeats=t.repeats, batch_proofs=t.batch_proofs,
-        states=t.states, k=t.k, one_by_one_states=t.one_by_one_states, model=model, prompt=prompt,
-    )  # fmt: skip
+        config.benchmark,
+        warm_steps=t.warm_steps,
+        repeats=t.repeats,
+        batch_proofs=t.batch_proofs,
+        states=t.states,
+        k=t.k,
+        one_by_one_states=t.one_by_one_states,
+        model=model,
+        prompt=prompt,
+    )
 
 
 def run_throughput(config: PerfConfig) -> dict[str, Any]:
@@ -154,27 +169,38 @@ def run_suite(
         results = BENCHMARKS[name](config)
         payloads[name] = recorder.finish(results, time.perf_counter() - t0)
         path = record.write(out, payloads[name])
-        print(f"[perf] {name}: {payloads[name]['seconds']:.0f} s -> {path}", file=sys.stderr, flush=True)
+        print(
+            f"[perf] {name}: {payloads[name]['seconds']:.0f} s -> {path}",
+            file=sys.stderr,
+            flush=True,
+        )
     return payloads
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.perf",
-                                     description=__doc__.split("\n\n")[0])  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.perf", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: toy sizes, ~1 minute")
     parser.add_argument("--only", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
-    parser.add_argument("--benchmark", default="coq-stdlib",
-                        help="benchmark for training speed and throughput")  # fmt: skip
+    parser.add_argument(
+        "--benchmark", default="coq-stdlib", help="benchmark for training speed and throughput"
+    )
     parser.add_argument("--split", default="test", help="split sampled for throughput")
-    parser.add_argument("--out", help=f"result directory (default {RESULTS}; --quick: {QUICK_RESULTS})")
+    parser.add_argument(
+        "--out", help=f"result directory (default {RESULTS}; --quick: {QUICK_RESULTS})"
+    )
     args = parser.parse_args(argv)
     try:
         names = list(BENCHMARKS) if not args.only else [n.strip() for n in args.only.split(",")]
         unknown = [n for n in names if n not in BENCHMARKS]
         if unknown:
             raise UserError(f"unknown benchmark {unknown[0]!r}; available: {', '.join(BENCHMARKS)}")
-        config = (PerfConfig.smoke(args.benchmark, args.split) if args.quick
-                  else PerfConfig(benchmark=args.benchmark, split=args.split))  # fmt: skip
+        config = (
+            PerfConfig.smoke(args.benchmark, args.split)
+            if args.quick
+            else PerfConfig(benchmark=args.benchmark, split=args.split)
+        )
         out = Path(args.out) if args.out else (QUICK_RESULTS if args.quick else RESULTS)
         if out.exists() and not out.is_dir():
             raise UserError(f"--out {out} exists and is not a directory")
@@ -185,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     load = [p["machine"]["load_average_start"] for p in payloads.values()]
     machine = next(iter(payloads.values()))["machine"]
-    print(f"\nspeed benchmarks on {machine['cpus']} x {machine['cpu_model']}; "
-          f"load average (1/5/15 min) at each start: {load}")  # fmt: skip
+    print(
+        f"\nspeed benchmarks on {machine['cpus']} x {machine['cpu_model']}; "
+        f"load average (1/5/15 min) at each start: {load}"
+    )
     print(render_text(payloads))
     return 0

@@ -43,8 +43,17 @@ def sample_jobs(benchmark: str, split: str, sample: int, seed: int) -> list[Job]
 
 def timed_run(jobs: list[Job], budget: Budget, workers: int, seed: int) -> dict[str, Any]:
     t0 = time.perf_counter()
-    records = list(run_jobs(jobs, SearchConfig(strategy=Strategy.BEST_FIRST), budget, symbolic,
-                            workers=workers, store_tree=False, seed=seed))  # fmt: skip
+    records = list(
+        run_jobs(
+            jobs,
+            SearchConfig(strategy=Strategy.BEST_FIRST),
+            budget,
+            symbolic,
+            workers=workers,
+            store_tree=False,
+            seed=seed,
+        )
+    )
     wall = time.perf_counter() - t0
     return {
         "workers": workers,
@@ -56,19 +65,18 @@ def timed_run(jobs: list[Job], budget: Budget, workers: int, seed: int) -> dict[
     }
 
 
-def measure(
-    jobs: list[Job], budget: Budget, rounds: int = 2, seed: int = 0
-) -> dict[str, Any]:
+def measure(jobs: list[Job], budget: Budget, rounds: int = 2, seed: int = 0) -> dict[str, Any]:
     order = [w for r in range(rounds) for w in ((1, 2) if r % 2 == 0 else (2, 1))]
     runs = [timed_run(jobs, budget, w, seed) for w in order]
     per = {
         str(w): {
-            "theorems_per_minute": statistics.median(r["theorems_per_minute"] for r in runs
-                                                     if r["workers"] == w),
+            "theorems_per_minute": statistics.median(
+                r["theorems_per_minute"] for r in runs if r["workers"] == w
+            ),
             "wall_s": statistics.median(r["wall_s"] for r in runs if r["workers"] == w),
         }
         for w in (1, 2)
-    }  # fmt: skip
+    }
     return {
         "theorems": len(jobs),
         "budget": budget.to_dict(),
@@ -82,8 +90,10 @@ def measure(
 def report(r: dict[str, Any]) -> str:
     lines = [f"{r['theorems']} theorems, best-first, symbolic generator, budget {r['budget']}"]
     for run in r["runs"]:
-        lines.append(f"  {run['workers']} worker(s): {run['wall_s']:7.1f} s "
-                     f"{run['theorems_per_minute']:7.1f} theorems/min, proved {run['proved']}")  # fmt: skip
+        lines.append(
+            f"  {run['workers']} worker(s): {run['wall_s']:7.1f} s "
+            f"{run['theorems_per_minute']:7.1f} theorems/min, proved {run['proved']}"
+        )
     w = r["workers"]
     lines.append(
         f"median: 1 worker {w['1']['theorems_per_minute']:.1f} theorems/min, 2 workers "

@@ -54,11 +54,18 @@ def _train_model(
     its tactics with EOS, as a trained model does)."""
     trainer = Trainer(
         TrainConfig(
-            benchmark=benchmark, out=out, model=model, prompt=prompt, max_steps=steps,
-            warmup_steps=min(10, steps), progress=False, eval_limit=0, checkpoint_every=10**9,
+            benchmark=benchmark,
+            out=out,
+            model=model,
+            prompt=prompt,
+            max_steps=steps,
+            warmup_steps=min(10, steps),
+            progress=False,
+            eval_limit=0,
+            checkpoint_every=10**9,
         ),
         TrainData.from_benchmark(load_benchmark(benchmark)),
-    )  # fmt: skip
+    )
     trainer.train()
     return trainer
 
@@ -97,10 +104,16 @@ def step_costs(trainer: Trainer, repeats: int, batch_proofs: int) -> dict[str, f
     model.train()
     for r in range(repeats):
         group = proofs[(r * batch_proofs) % len(proofs) :][:batch_proofs]
-        per_step = [Unit(p.id, (row,), (s,), (t,)) for p in group
-                    for row, s, t in zip(p.rows, p.states, p.tactics, strict=True)]  # fmt: skip
-        batches = {"ce": collate(per_step, pad), "dcostep": collate(per_step, pad),
-                   "dco": collate(group, pad)}  # fmt: skip
+        per_step = [
+            Unit(p.id, (row,), (s,), (t,))
+            for p in group
+            for row, s, t in zip(p.rows, p.states, p.tactics, strict=True)
+        ]
+        batches = {
+            "ce": collate(per_step, pad),
+            "dcostep": collate(per_step, pad),
+            "dco": collate(group, pad),
+        }
         tokens.append(batches["ce"].num_tokens())
         order = list(losses) if r % 2 == 0 else list(reversed(losses))
         for name in order:
@@ -147,10 +160,15 @@ def sampling_costs(trainer: Trainer, states: int, k: int, one_by_one: int) -> di
     single, _ = _timed(lambda: [gen.generate([s], 1) for s in subset for _ in range(k)])
     single *= len(pool) / len(subset)
     return {
-        "states": len(pool), "k": k, "one_by_one_states": len(subset),
-        "batched_s": batched, "per_state_s": per_state, "one_by_one_s": single,
-        "per_state_ratio": per_state / batched, "one_by_one_ratio": single / batched,
-    }  # fmt: skip
+        "states": len(pool),
+        "k": k,
+        "one_by_one_states": len(subset),
+        "batched_s": batched,
+        "per_state_s": per_state,
+        "one_by_one_s": single,
+        "per_state_ratio": per_state / batched,
+        "one_by_one_ratio": single / batched,
+    }
 
 
 def measure(
@@ -244,11 +262,18 @@ def main(argv: list[str] | None = None) -> int:
         "--one-by-one-states", type=int, default=1, help="states timed sample by sample"
     )
     args = parser.parse_args(argv)
-    print(report(measure(
-        args.benchmark, warm_steps=args.warm_steps, repeats=args.repeats,
-        batch_proofs=args.batch_proofs, epoch_units=args.epoch_units,
-        one_by_one_states=args.one_by_one_states,
-    )))  # fmt: skip
+    print(
+        report(
+            measure(
+                args.benchmark,
+                warm_steps=args.warm_steps,
+                repeats=args.repeats,
+                batch_proofs=args.batch_proofs,
+                epoch_units=args.epoch_units,
+                one_by_one_states=args.one_by_one_states,
+            )
+        )
+    )
     return 0
 
 

@@ -38,8 +38,11 @@ def grow_tree(db: Path, budget_s: float) -> tuple[str, int]:
     import sqlite3
 
     if db.exists():
-        row = sqlite3.connect(db).execute(
-            "SELECT theorem, nodes FROM theorems ORDER BY nodes DESC LIMIT 1").fetchone()  # fmt: skip
+        row = (
+            sqlite3.connect(db)
+            .execute("SELECT theorem, nodes FROM theorems ORDER BY nodes DESC LIMIT 1")
+            .fetchone()
+        )
         if row:
             return row[0], row[1]
     from lean_env.coq.source import parse_declarations
@@ -54,8 +57,11 @@ def grow_tree(db: Path, budget_s: float) -> tuple[str, int]:
     source.write_text(SOURCE, encoding="utf-8")
     (decl,) = parse_declarations(source)
     result = TreeSearch(SearchConfig(strategy="best-first")).search(
-        decl.theorem, open_environment, FixedTacticGenerator(seed=0),
-        Budget(wall_clock=budget_s, max_depth=12, tactic_timeout=2))  # fmt: skip
+        decl.theorem,
+        open_environment,
+        FixedTacticGenerator(seed=0),
+        Budget(wall_clock=budget_s, max_depth=12, tactic_timeout=2),
+    )
     with SearchDB(db) as log:
         run_id, _ = log.open_run({"benchmark": "view_render", "budget_s": budget_s}, total=1)
         log.write(run_id, record_of(result))
@@ -72,9 +78,12 @@ def measure(page: Path, repeats: int) -> dict[str, Any]:
             b.get(page.as_uri() + f"?r={time.monotonic_ns()}")  # a fresh load each time
             ready.append(float(b.wait_for("document.body.dataset.treeReady && performance.now()")))
             script.append(float(b.run("return document.body.dataset.treeMs;")))
-            expand.append(b.run(
-                "const t = performance.now(); document.getElementById('expand-all').click();"
-                "document.body.offsetHeight; return performance.now() - t;"))  # fmt: skip
+            expand.append(
+                b.run(
+                    "const t = performance.now(); document.getElementById('expand-all').click();"
+                    "document.body.offsetHeight; return performance.now() - t;"
+                )
+            )
             drawn = b.run("return document.querySelectorAll('li.edge').length;")
     return {
         "ready_ms_median": round(statistics.median(ready), 1),
@@ -91,7 +100,9 @@ def measure(page: Path, repeats: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--min-nodes", type=int, default=5000)
-    parser.add_argument("--budget", type=float, default=240.0, help="search seconds to grow the tree")
+    parser.add_argument(
+        "--budget", type=float, default=240.0, help="search seconds to grow the tree"
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--db", type=Path, help="keep the grown tree here (reused next time)")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -101,21 +112,31 @@ def main(argv: list[str] | None = None) -> int:
     db = args.db or work / "big.sqlite"
     theorem, nodes = grow_tree(db, args.budget)
     if nodes < args.min_nodes:
-        print(f"the tree has {nodes} nodes, fewer than --min-nodes {args.min_nodes}: "
-              "raise --budget (or remove --db to grow a new one)", file=sys.stderr)  # fmt: skip
+        print(
+            f"the tree has {nodes} nodes, fewer than --min-nodes {args.min_nodes}: "
+            "raise --budget (or remove --db to grow a new one)",
+            file=sys.stderr,
+        )
         return 2
     # The site comes from the command line (benchmarks never import the prover package).
     site = work / "site"
-    done = subprocess.run([sys.executable, "-m", "prover.cli", "view", "--db", str(db), "--out", str(site)])
+    done = subprocess.run(
+        [sys.executable, "-m", "prover.cli", "view", "--db", str(db), "--out", str(site)]
+    )
     if done.returncode != 0:
         return 2
     (page,) = (site / "t").glob("*.html")  # the run has one theorem
-    rec = record.Recorder("view_render", ["python", "-m", "benchmarks.perf.view_render", *(argv or sys.argv[1:])],
-                          {"repeats": args.repeats, "budget_s": args.budget, "theorem": theorem})  # fmt: skip
+    rec = record.Recorder(
+        "view_render",
+        ["python", "-m", "benchmarks.perf.view_render", *(argv or sys.argv[1:])],
+        {"repeats": args.repeats, "budget_s": args.budget, "theorem": theorem},
+    )
     results = {"nodes": nodes, **measure(page, args.repeats)}
     path = record.write(args.out, rec.finish(results, time.monotonic() - started))
-    print(f"{nodes} nodes: page ready in {results['ready_ms_median']} ms (median of "
-          f"{args.repeats}; its script {results['script_ms_median']} ms), one 'expand more' click {results['expand_more_ms_median']} ms; {path}")  # fmt: skip
+    print(
+        f"{nodes} nodes: page ready in {results['ready_ms_median']} ms (median of "
+        f"{args.repeats}; its script {results['script_ms_median']} ms), one 'expand more' click {results['expand_more_ms_median']} ms; {path}"
+    )
     return 0
 
 

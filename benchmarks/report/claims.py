@@ -65,32 +65,32 @@ class DirectInput:
 STATEMENTS = {
     1: "With CE, pass@1 rises over the epochs while pass@N for large N falls (Table 1).",
     2: "CE makes the model's max confidence climb, mostly on wrong answers; DCO keeps it low, "
-       "lower for larger N (Figure 1).",
+    "lower for larger N (Figure 1).",
     3: "For each test N there is a best training N′ ≈ N: a Pareto frontier (Figure 2a).",
     4: "DCOstep with several N′ plus an ensemble beats CE at equal compute in theorem proving "
-       "(Table 2).",
+    "(Table 2).",
     5: "DCOa helps with chain-of-thought (Table 3).",
-}  # fmt: skip
+}
 
 CRITERIA = {
     1: f"In every seed, CE's test pass@1 at the last epoch is at least {100 * MIN_PASS1_GAIN:g} pt above "
-       f"epoch 0 (the untrained model) and pass@256 at the last epoch is at least "
-       f"{100 * MIN_COVERAGE_DROP:g} pt below its peak over the epochs; each change also exceeds "
-       f"{NOISE_TIMES:g} standard deviations of the curve's epoch-to-epoch changes.",
+    f"epoch 0 (the untrained model) and pass@256 at the last epoch is at least "
+    f"{100 * MIN_COVERAGE_DROP:g} pt below its peak over the epochs; each change also exceeds "
+    f"{NOISE_TIMES:g} standard deviations of the curve's epoch-to-epoch changes.",
     2: "In every seed: (a) CE's mean confidence on wrong greedy test answers at the last epoch is at "
-       "least twice that at epoch 0; (b) averaged over the late epochs (last quarter), that "
-       "confidence falls strictly with the training N′ (CE = 1 > 4 > 16 > ...).",
+    "least twice that at epoch 0; (b) averaged over the late epochs (last quarter), that "
+    "confidence falls strictly with the training N′ (CE = 1 > 4 > 16 > ...).",
     3: f"Pass@N averaged over the late epochs (last quarter), in every seed: DCO N′=256 beats CE at "
-       f"pass@256 by at least {100 * MIN_DCO_MARGIN:g} pt; the best training N′ is non-decreasing "
-       "over test N = 1, 16, 256, 4096, is CE or N′=4 at N = 1 and at least 256 at N = 4096.",
+    f"pass@256 by at least {100 * MIN_DCO_MARGIN:g} pt; the best training N′ is non-decreasing "
+    "over test N = 1, 16, 256, 4096, is CE or N′=4 at N = 1 and at least 256 at N = 4096.",
     4: "An evaluation with an ensemble containing some N′ > 1 and a CE (N′ = 1) run with the same "
-       "total passes on the same theorems: held if the ensemble proves more theorems, in every "
-       "such pair.",
+    "total passes on the same theorems: held if the ensemble proves more theorems, in every "
+    "such pair.",
     5: "In every seed, at every evaluated k with DCOa's training N′ <= k <= n/4 (n samples per "
-       "problem): DCOa's pass@k minus CE's has a "
-       "95% confidence interval above zero (normal approximation, each pass@k's variance bounded "
-       "by p(1-p)/problems).",
-}  # fmt: skip
+    "problem): DCOa's pass@k minus CE's has a "
+    "95% confidence interval above zero (normal approximation, each pass@k's variance bounded "
+    "by p(1-p)/problems).",
+}
 
 
 def _claim(number: int, verdict: str, evidence: list[str]) -> Claim:
@@ -144,8 +144,10 @@ def claim1(d: DirectInput) -> Claim:
         )
     p0, p1_ = TABLE1_CE["1"]
     q0, q1 = TABLE1_CE[K_LARGE]
-    evidence.append(f"paper (MATH): pass@1 {pct(p0)} → {pct(p1_)} ({points(p1_ - p0, 1)}), "
-                    f"pass@256 {pct(q0)} → {pct(q1)} ({points(q1 - q0, 1)}).")  # fmt: skip
+    evidence.append(
+        f"paper (MATH): pass@1 {pct(p0)} → {pct(p1_)} ({points(p1_ - p0, 1)}), "
+        f"pass@256 {pct(q0)} → {pct(q1)} ({points(q1 - q0, 1)})."
+    )
     return _claim(1, HELD if all(oks) else NOT_HELD, evidence)
 
 
@@ -173,7 +175,9 @@ def claim2(d: DirectInput) -> Claim:
 
 
 def _best_n(curves: dict[str, list[dict[str, Any]]], k: str) -> tuple[int, float]:
-    by = {_n_prime(o): late_mean(rs, f"pass@{k}") for o, rs in curves.items() if f"pass@{k}" in rs[0]}
+    by = {
+        _n_prime(o): late_mean(rs, f"pass@{k}") for o, rs in curves.items() if f"pass@{k}" in rs[0]
+    }
     best = max(by, key=lambda n: (by[n], -n))
     return best, by[best]
 
@@ -208,12 +212,22 @@ def claim4(evaluations: Sequence[Result]) -> Claim:
         f"{bench}: CE {pct(v['CE'])}, ensemble {pct(v['ensemble'])}" for bench, v in TABLE2.items()
     )
     if not evaluations:
-        return _claim(4, NOT_MEASURED, ["no theorem-proving evaluation stored yet", f"paper (pass@4k): {paper}."])
+        return _claim(
+            4,
+            NOT_MEASURED,
+            ["no theorem-proving evaluation stored yet", f"paper (pass@4k): {paper}."],
+        )
     pairs = equal_compute_pairs(evaluations)
     if not pairs:
-        return _claim(4, NOT_MEASURED, [
-            "no stored pair of an ensemble (with some N′ > 1) and a CE run with the same total "
-            "passes on the same theorems", f"paper (pass@4k): {paper}."])  # fmt: skip
+        return _claim(
+            4,
+            NOT_MEASURED,
+            [
+                "no stored pair of an ensemble (with some N′ > 1) and a CE run with the same total "
+                "passes on the same theorems",
+                f"paper (pass@4k): {paper}.",
+            ],
+        )
     evidence, wins = [], []
     for p in pairs:
         e, ce = p.ensemble_share, p.ce_share
@@ -235,9 +249,14 @@ def claim5(d: DirectInput) -> Claim:
     for s, c in cot.items():
         n = c["n_problems"]
         # Judged where pass@k is well resolved: n >= 4k samples per problem.
-        ks = sorted((k for k in c["dcoa"] if k in c["ce"]
-                     and d.dcoa_n <= int(k.removeprefix("pass@")) <= c["samples"] // 4),
-                    key=lambda k: int(k.removeprefix("pass@")))  # fmt: skip
+        ks = sorted(
+            (
+                k
+                for k in c["dcoa"]
+                if k in c["ce"] and d.dcoa_n <= int(k.removeprefix("pass@")) <= c["samples"] // 4
+            ),
+            key=lambda k: int(k.removeprefix("pass@")),
+        )
         if not ks:
             oks.append(False)
             evidence.append(f"seed {s}: no k with N′={d.dcoa_n} <= k <= samples/4 evaluated.")
@@ -247,11 +266,16 @@ def claim5(d: DirectInput) -> Claim:
             a, b = c["dcoa"][k], c["ce"][k]
             half = Z95 * math.sqrt((a * (1 - a) + b * (1 - b)) / n)
             ok = ok and a - b - half > 0
-            parts.append(f"{k} DCOa {pct(a, 1)} vs CE {pct(b, 1)}: {points(a - b, 1)} "
-                         f"[{points(a - b - half, 1)}, {points(a - b + half, 1)}]")  # fmt: skip
+            parts.append(
+                f"{k} DCOa {pct(a, 1)} vs CE {pct(b, 1)}: {points(a - b, 1)} "
+                f"[{points(a - b - half, 1)}, {points(a - b + half, 1)}]"
+            )
         oks.append(ok)
-        evidence.append(f"seed {s} ({n} problems, {c['samples']} samples each, DCOa N′={d.dcoa_n}): "
-                        + "; ".join(parts) + f": {'yes' if ok else 'no'}.")  # fmt: skip
+        evidence.append(
+            f"seed {s} ({n} problems, {c['samples']} samples each, DCOa N′={d.dcoa_n}): "
+            + "; ".join(parts)
+            + f": {'yes' if ok else 'no'}."
+        )
     return _claim(5, HELD if all(oks) else NOT_HELD, evidence)
 
 

@@ -46,24 +46,52 @@ def _table1(agg: dict[str, Any]) -> str:
     ks = [k.removeprefix("pass@") for k in ce[0] if k.startswith("pass@")]
     # Every 5th epoch and the last (every epoch is in summary.json and the figure).
     shown = [r for r in ce if r["epoch"] % 5 == 0 or r is ce[-1]]
-    rows = [[str(r["epoch"]), *(pct(_m(r[f"pass@{k}"]), 2) for k in ks),
-             pct(_m(r["train_greedy_accuracy"]), 1)] for r in shown]  # fmt: skip
-    paper = [["paper (MATH)", *(f"{pct(TABLE1_CE[k][0])} → {pct(TABLE1_CE[k][1])}" if k in TABLE1_CE
-                                else DASH for k in ks), DASH]]  # fmt: skip
-    return table(["CE epoch", *(f"pass@{k}" for k in ks), "train greedy accuracy"], rows + paper,
-                 right=range(len(ks) + 2))  # fmt: skip
+    rows = [
+        [
+            str(r["epoch"]),
+            *(pct(_m(r[f"pass@{k}"]), 2) for k in ks),
+            pct(_m(r["train_greedy_accuracy"]), 1),
+        ]
+        for r in shown
+    ]
+    paper = [
+        [
+            "paper (MATH)",
+            *(
+                f"{pct(TABLE1_CE[k][0])} → {pct(TABLE1_CE[k][1])}" if k in TABLE1_CE else DASH
+                for k in ks
+            ),
+            DASH,
+        ]
+    ]
+    return table(
+        ["CE epoch", *(f"pass@{k}" for k in ks), "train greedy accuracy"],
+        rows + paper,
+        right=range(len(ks) + 2),
+    )
 
 
 def _final_epoch(agg: dict[str, Any]) -> str:
     rows = []
     for label, rs in agg["table1"].items():
         first, last = rs[0], rs[-1]
-        rows.append([label, *(f"{pct(_m(last[f'pass@{k}']), 2)} ({points(_m(last[f'pass@{k}']) - _m(first[f'pass@{k}']), 1)})"
-                              for k in ("1", "16", "256", "4096") if f"pass@{k}" in last),
-                     pct(_m(last["train_greedy_accuracy"]), 1)])  # fmt: skip
+        rows.append(
+            [
+                label,
+                *(
+                    f"{pct(_m(last[f'pass@{k}']), 2)} ({points(_m(last[f'pass@{k}']) - _m(first[f'pass@{k}']), 1)})"
+                    for k in ("1", "16", "256", "4096")
+                    if f"pass@{k}" in last
+                ),
+                pct(_m(last["train_greedy_accuracy"]), 1),
+            ]
+        )
     ks = [k for k in ("1", "16", "256", "4096") if f"pass@{k}" in agg["table1"]["ce"][0]]
-    return table(["objective", *(f"pass@{k} (vs epoch 0)" for k in ks), "train greedy accuracy"],
-                 rows, right=range(1, len(ks) + 2))  # fmt: skip
+    return table(
+        ["objective", *(f"pass@{k} (vs epoch 0)" for k in ks), "train greedy accuracy"],
+        rows,
+        right=range(1, len(ks) + 2),
+    )
 
 
 def _confidence(d: _Tables) -> tuple[str, dict[str, tuple[list[int], list[int]]]]:
@@ -78,17 +106,28 @@ def _confidence(d: _Tables) -> tuple[str, dict[str, tuple[list[int], list[int]]]
 
         n_right = sum(rs[-1]["n_correct"] for rs in per)
         n_wrong = sum(rs[-1]["n_wrong"] for rs in per)
-        rows.append([label, str(d.tables[0]["figure2a"]["training_n"][label]),
-                     pct(mean("mean_confidence", -1), 2),
-                     f"{pct(mean('mean_confidence_correct', -1), 1)} ({n_right})",
-                     f"{pct(mean('mean_confidence_wrong', -1), 2)} ({n_wrong})",
-                     f"{pct(mean('mean_confidence', 0), 2)} / {pct(mean('mean_confidence_wrong', 0), 2)}"])  # fmt: skip
+        rows.append(
+            [
+                label,
+                str(d.tables[0]["figure2a"]["training_n"][label]),
+                pct(mean("mean_confidence", -1), 2),
+                f"{pct(mean('mean_confidence_correct', -1), 1)} ({n_right})",
+                f"{pct(mean('mean_confidence_wrong', -1), 2)} ({n_wrong})",
+                f"{pct(mean('mean_confidence', 0), 2)} / {pct(mean('mean_confidence_wrong', 0), 2)}",
+            ]
+        )
         hists[label] = (
             [sum(rs[-1]["hist_wrong"][i] for rs in per) for i in range(10)],
             [sum(rs[-1]["hist_correct"][i] for rs in per) for i in range(10)],
         )
-    headers = ["objective", "N", "mean confidence, last epoch", "on right answers (count, all seeds)",
-               "on wrong answers (count, all seeds)", "epoch 0: all / wrong"]  # fmt: skip
+    headers = [
+        "objective",
+        "N",
+        "mean confidence, last epoch",
+        "on right answers (count, all seeds)",
+        "on wrong answers (count, all seeds)",
+        "epoch 0: all / wrong",
+    ]
     return table(headers, rows, right=range(1, 6)), hists
 
 
@@ -100,8 +139,11 @@ def _frontier(agg: dict[str, Any]) -> str:
         ce = _m(r["pass_at_n"]["ce"])
         cells = [pct(ce, 2)] + [points(_m(r["pass_at_n"][lb]) - ce) for lb in labels[1:]]
         rows.append([str(r["test_n"]), *cells, f"{r['best_training']} (N′={r['best_training_n']})"])
-    return table(["test N", "CE pass@N", *(f"{lb} − CE" for lb in labels[1:]), "best training"],
-                 rows, right=range(len(labels) + 1))  # fmt: skip
+    return table(
+        ["test N", "CE pass@N", *(f"{lb} − CE" for lb in labels[1:]), "best training"],
+        rows,
+        right=range(len(labels) + 1),
+    )
 
 
 def _cot(agg: dict[str, Any], d: _Tables) -> str:
@@ -110,20 +152,32 @@ def _cot(agg: dict[str, Any], d: _Tables) -> str:
     ks = list(t3[labels[0]])
     rows = [[k, *(pct(_m(t3[lb][k]), 1) for lb in labels)] for k in ks]
     extra = []
-    for key, name in (("modal_answer_accuracy", "modal-answer accuracy"),
-                      ("mean_modal_confidence_wrong", "mean confidence, wrong modal answers")):  # fmt: skip
+    for key, name in (
+        ("modal_answer_accuracy", "modal-answer accuracy"),
+        ("mean_modal_confidence_wrong", "mean confidence, wrong modal answers"),
+    ):
         vals = []
         for lb in labels:
             xs = [t["table3"][lb][key] for t in d.tables if t["table3"][lb][key] is not None]
             vals.append(pct(sum(xs) / len(xs), 1) if xs else DASH)
         extra.append([name, *vals])
-    return table(["k", *(f"{lb} pass@k" for lb in labels)], [*rows, *extra], right=range(1, len(labels) + 1))
+    return table(
+        ["k", *(f"{lb} pass@k" for lb in labels)], [*rows, *extra], right=range(1, len(labels) + 1)
+    )
 
 
 def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list[Path]]:
-    lines = ["## Direct answers: a synthetic study of the paper's Table 1, Figures 1 and 2a, Table 3", ""]
+    lines = [
+        "## Direct answers: a synthetic study of the paper's Table 1, Figures 1 and 2a, Table 3",
+        "",
+    ]
     if not results:
-        lines += [not_yet_run("No results under `results/direct_answer/<run>/results.json`.", STUDY_COMMAND), ""]
+        lines += [
+            not_yet_run(
+                "No results under `results/direct_answer/<run>/results.json`.", STUDY_COMMAND
+            ),
+            "",
+        ]
         return "\n".join(lines), []
     data = [r.data for r in results]
     check_alike(data)
@@ -131,23 +185,31 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
     d = _Tables([x["seed"] for x in data], [build_tables(x) for x in data])
     c = data[0]["config"]
     rel = lambda p: p.relative_to(base).as_posix()  # noqa: E731
-    figs = {name: fig_dir / f"direct_{name}.png" for name in
-            ("table1", "confidence", "histograms", "frontier", "cot")}  # fmt: skip
+    figs = {
+        name: fig_dir / f"direct_{name}.png"
+        for name in ("table1", "confidence", "histograms", "frontier", "cot")
+    }
     figures.direct_table1(agg["table1"], figs["table1"])
     figures.direct_confidence(agg["figure1"], figs["confidence"])
     conf_table, hists = _confidence(d)
     figures.direct_histograms(hists, figs["histograms"])
     figures.direct_frontier(agg["figure2a"]["pass_at_n_late_mean"], figs["frontier"])
-    figures.passk_curves([(lb, {k: v["mean"] for k, v in row.items()}) for lb, row in agg["table3"].items()],
-                         "Chain of thought: test pass@k after fine-tuning (mean over seeds)", figs["cot"])  # fmt: skip
+    figures.passk_curves(
+        [(lb, {k: v["mean"] for k, v in row.items()}) for lb, row in agg["table3"].items()],
+        "Chain of thought: test pass@k after fine-tuning (mean over seeds)",
+        figs["cot"],
+    )
     m = c["model"]
     losses = [r["loss"] for part in ("direct", "cot") for r in data[0][part]["runs"].values()]
     eps = {loss["name"]: loss["epsilon"] for loss in losses}
     checks = "; ".join(
-        f"{name} " + ", ".join(f"seed {x['seed']}: {100 * x['direct']['sampled_check'][name]['max_abs_difference']:.2f} pt"
-                               for x in data)
+        f"{name} "
+        + ", ".join(
+            f"seed {x['seed']}: {100 * x['direct']['sampled_check'][name]['max_abs_difference']:.2f} pt"
+            for x in data
+        )
         for name in data[0]["direct"]["sampled_check"]
-    )  # fmt: skip
+    )
     walls = ", ".join(f"seed {x['seed']}: {x['wall_seconds']['total'] / 60:.1f} min" for x in data)
     lines += [
         f"**Task.** {data[0]['task_design']}",
@@ -208,5 +270,5 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
         "",
         f"![chain of thought]({rel(figs['cot'])})",
         "",
-    ]  # fmt: skip
+    ]
     return "\n".join(lines), list(figs.values())

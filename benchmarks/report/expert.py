@@ -30,11 +30,13 @@ def round_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     pool = summary["train_pool"]
     for row in summary["rounds"]:
         later = row["round"] != 0
-        first = [str(row["round"]),
-                 str(row.get("searched") or 0) if later else "-",
-                 str(row.get("added_proofs") or 0) if later else "-",
-                 str(row.get("added_steps") or 0) if later else "-",
-                 f"{row.get('proved_so_far') or 0}/{pool}"]  # fmt: skip
+        first = [
+            str(row["round"]),
+            str(row.get("searched") or 0) if later else "-",
+            str(row.get("added_proofs") or 0) if later else "-",
+            str(row.get("added_steps") or 0) if later else "-",
+            f"{row.get('proved_so_far') or 0}/{pool}",
+        ]
         tests = list((row.get("test") or {}).values())
         if not tests:
             lines.append([*first, "-", f"({row['status']})"] + ["" for _ in shown])
@@ -44,20 +46,28 @@ def round_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             lines.append([*cells, s["label"], _share(s["proved"], s["total"]), *passk])
         if row.get("ensemble"):
             e = row["ensemble"]
-            lines.append([""] * len(first) + [e["label"], _share(e["proved"], e["total"])]
-                         + ["" for _ in shown])  # fmt: skip
+            lines.append(
+                [""] * len(first)
+                + [e["label"], _share(e["proved"], e["total"])]
+                + ["" for _ in shown]
+            )
     return header, lines
 
 
 def stored_command(c: dict[str, Any]) -> list[str]:
     """The ``dco expert-iterate`` flags that set the stored config's main settings."""
     train, test, budget = c.get("train", {}), c.get("test", {}), c.get("budget", {})
-    flags = [("--rounds", c.get("rounds")), ("--models", c.get("models")),
-             ("--n-primes", ",".join(f"{n:g}" for n in c.get("n_primes", [])) or None),
-             ("--strategy", c.get("search", {}).get("strategy")),
-             ("--sample", train.get("sample")), ("--passes", budget.get("max_passes")),
-             ("--budget", budget.get("wall_clock")), ("--test-sample", test.get("sample")),
-             ("--out", c.get("out"))]  # fmt: skip
+    flags = [
+        ("--rounds", c.get("rounds")),
+        ("--models", c.get("models")),
+        ("--n-primes", ",".join(f"{n:g}" for n in c.get("n_primes", [])) or None),
+        ("--strategy", c.get("search", {}).get("strategy")),
+        ("--sample", train.get("sample")),
+        ("--passes", budget.get("max_passes")),
+        ("--budget", budget.get("wall_clock")),
+        ("--test-sample", test.get("sample")),
+        ("--out", c.get("out")),
+    ]
     return ["dco", "expert-iterate", *(str(x) for f, v in flags if v is not None for x in (f, v))]
 
 
@@ -75,12 +85,15 @@ def section(runs: Sequence[Result]) -> str:
         search, budget = c.get("search", {}), c.get("budget", {})
         n_primes = ", ".join(f"{n:g}" for n in c.get("n_primes", []))
         lines += [
-            f"### {r.path.parent.name}: {d['benchmark']}, {len(d['rounds']) - 1} rounds", "",
+            f"### {r.path.parent.name}: {d['benchmark']}, {len(d['rounds']) - 1} rounds",
+            "",
             f"Train theorems in the pool: {d['train_pool']}; test theorems: {d['test_theorems']}; "
             f"N′ models: {n_primes}; proving {search.get('strategy')} with "
             f"{budget.get('max_passes')} passes and {budget.get('wall_clock')} s per theorem; "
             f"time over all rounds {total / 60:.1f} min. Command (from the stored config): "
-            f"{command(stored_command(c))}.", "",
-            table(header, rows), "",
-        ]  # fmt: skip
+            f"{command(stored_command(c))}.",
+            "",
+            table(header, rows),
+            "",
+        ]
     return "\n".join(lines)

@@ -51,8 +51,15 @@ def passk_curves(curves: Sequence[tuple[str, dict[str, float]]], title: str, pat
             ax.axhline(curve[str(ks[0])], color=color, linestyle=":", linewidth=1.5, label=label)
             continue
         style = "--" if "ensemble(" in label else "-"
-        ax.plot(ks, [curve[str(k)] for k in ks], style, color=color, marker="o", markersize=3,
-                label=label)  # fmt: skip
+        ax.plot(
+            ks,
+            [curve[str(k)] for k in ks],
+            style,
+            color=color,
+            marker="o",
+            markersize=3,
+            label=label,
+        )
     _log2_axis(ax, "k (passes; an ensemble: over all its models)")
     ax.set_ylabel("pass@k")
     ax.set_ylim(bottom=0)
@@ -75,15 +82,24 @@ def direct_table1(table1: dict[str, list[dict[str, Any]]], path: Path) -> None:
         rows = table1[label]
         epochs = [r["epoch"] for r in rows]
         style = "-" if label == "ce" else "--"
-        axes[0].plot(epochs, [_mean(r["pass@1"]) for r in rows], style, marker="o", markersize=3,
-                     label=label)  # fmt: skip
+        axes[0].plot(
+            epochs, [_mean(r["pass@1"]) for r in rows], style, marker="o", markersize=3, label=label
+        )
         for k in ("256", "4096"):
             if f"pass@{k}" in rows[0]:
-                axes[1].plot(epochs, [_mean(r[f"pass@{k}"]) for r in rows], style, marker="o",
-                             markersize=3, label=f"{label} pass@{k}")  # fmt: skip
+                axes[1].plot(
+                    epochs,
+                    [_mean(r[f"pass@{k}"]) for r in rows],
+                    style,
+                    marker="o",
+                    markersize=3,
+                    label=f"{label} pass@{k}",
+                )
     axes[0].set_title("pass@1", fontsize=10)
     axes[1].set_title("pass@N, large N", fontsize=10)
-    fig.suptitle("Direct answers: test pass@k over fine-tuning epochs (mean over seeds)", fontsize=10)
+    fig.suptitle(
+        "Direct answers: test pass@k over fine-tuning epochs (mean over seeds)", fontsize=10
+    )
     _save_over_epochs(fig, axes, path)
 
 
@@ -140,8 +156,13 @@ def direct_frontier(rows: list[dict[str, Any]], path: Path) -> None:
         ys = [_mean(r["pass_at_n"][label]) for r in rows]
         ce = [_mean(r["pass_at_n"]["ce"]) for r in rows]
         axes[0].plot(ns, ys, marker="o", markersize=3, label=label)
-        axes[1].plot(ns, [100 * (y - c) for y, c in zip(ys, ce, strict=True)], marker="o",
-                     markersize=3, label=label)  # fmt: skip
+        axes[1].plot(
+            ns,
+            [100 * (y - c) for y, c in zip(ys, ce, strict=True)],
+            marker="o",
+            markersize=3,
+            label=label,
+        )
     frontier = [max(_mean(r["pass_at_n"][lb]) for lb in labels) for r in rows]
     axes[0].plot(ns, frontier, "k:", label="frontier (best N′)")
     axes[0].set_ylabel("pass@N")
@@ -149,8 +170,10 @@ def direct_frontier(rows: list[dict[str, Any]], path: Path) -> None:
     for ax in axes:
         _log2_axis(ax, "test N")
         ax.legend(fontsize=7)
-    fig.suptitle("Direct answers: pass@N per training objective, mean of the late epochs and seeds",
-                 fontsize=10)  # fmt: skip
+    fig.suptitle(
+        "Direct answers: pass@N per training objective, mean of the late epochs and seeds",
+        fontsize=10,
+    )
     fig.tight_layout()
     save(fig, path)
 

@@ -35,8 +35,12 @@ def evaluate_command(data: dict[str, Any]) -> tuple[list[str] | None, bool]:
 
 
 def _machine(m: dict[str, Any]) -> str:
-    parts = [f"{m['cpus']} CPUs" if m.get("cpus") else "", m.get("cpu_model", ""),
-             m.get("platform", ""), f"GPU {m['gpu']}" if m.get("gpu") else ""]  # fmt: skip
+    parts = [
+        f"{m['cpus']} CPUs" if m.get("cpus") else "",
+        m.get("cpu_model", ""),
+        m.get("platform", ""),
+        f"GPU {m['gpu']}" if m.get("gpu") else "",
+    ]
     return ", ".join(p for p in parts if p) or DASH
 
 
@@ -49,36 +53,77 @@ def rows(stored: Stored, base: Path) -> list[list[str]]:
     out: list[list[str]] = []
 
     def add(r: Result, cmd: Any, seed: Any, date: str, machine: str, versions: str) -> None:
-        out.append([link(r.path, base), cmd, DASH if seed is None else str(seed), date or DASH,
-                    machine, versions])  # fmt: skip
+        out.append(
+            [
+                link(r.path, base),
+                cmd,
+                DASH if seed is None else str(seed),
+                date or DASH,
+                machine,
+                versions,
+            ]
+        )
 
     for r in stored.direct:
         d = r.data
-        add(r, command(d.get("command")), d.get("seed"), DASH,
+        add(
+            r,
+            command(d.get("command")),
+            d.get("seed"),
+            DASH,
             _machine(d.get("machine", {})) + f", {d['machine'].get('processes', 1)} processes x "
             f"{d['machine'].get('torch_threads_per_process', '?')} threads, "
-            f"{d['wall_seconds']['total']:.0f} s", _versions(d.get("versions", {})))  # fmt: skip
+            f"{d['wall_seconds']['total']:.0f} s",
+            _versions(d.get("versions", {})),
+        )
     if stored.direct_aggregate:
         d = stored.direct_aggregate.data
-        add(stored.direct_aggregate, command(d.get("command")),
-            ", ".join(map(str, d.get("seeds", []))), DASH, DASH, DASH)  # fmt: skip
+        add(
+            stored.direct_aggregate,
+            command(d.get("command")),
+            ", ".join(map(str, d.get("seeds", []))),
+            DASH,
+            DASH,
+            DASH,
+        )
     for r in stored.proving:
         cmd, rebuilt = evaluate_command(r.data)
-        add(r, command(cmd) + (" (rebuilt from the stored flags)" if rebuilt else ""),
+        add(
+            r,
+            command(cmd) + (" (rebuilt from the stored flags)" if rebuilt else ""),
             r.data.get("config", {}).get("flags", {}).get("seed"),
             f"{r.data.get('started', DASH)} – {r.data.get('finished', DASH)}",
-            _machine(r.data.get("machine", {})), _versions(r.data.get("machine", {})))  # fmt: skip
+            _machine(r.data.get("machine", {})),
+            _versions(r.data.get("machine", {})),
+        )
     for r in stored.training:
-        add(r, command(r.data.get("command")) + " (rebuilt from training_meta.json)",
-            r.data.get("seed"), DASH, DASH, DASH)  # fmt: skip
+        add(
+            r,
+            command(r.data.get("command")) + " (rebuilt from training_meta.json)",
+            r.data.get("seed"),
+            DASH,
+            DASH,
+            DASH,
+        )
     for r in stored.expert:
-        add(r, command(stored_command(r.data["config"])) + " (rebuilt from the stored config)",
-            r.data["config"].get("seed"), f"{r.data.get('started', DASH)} – {r.data.get('updated', DASH)}",
-            DASH, DASH)  # fmt: skip
+        add(
+            r,
+            command(stored_command(r.data["config"])) + " (rebuilt from the stored config)",
+            r.data["config"].get("seed"),
+            f"{r.data.get('started', DASH)} – {r.data.get('updated', DASH)}",
+            DASH,
+            DASH,
+        )
     for r in stored.perf.values():
         m = r.data["machine"]
-        add(r, command(r.data.get("command")), r.data["config"].get("seed"),
-            f"{r.data['started']} – {r.data['finished']}", _machine(m), _versions(m))  # fmt: skip
+        add(
+            r,
+            command(r.data.get("command")),
+            r.data["config"].get("seed"),
+            f"{r.data['started']} – {r.data['finished']}",
+            _machine(m),
+            _versions(m),
+        )
     return out
 
 

@@ -27,15 +27,25 @@ def run_name(result: Result) -> str:
 def selection(data: dict[str, Any]) -> tuple[Any, ...]:
     """The theorems an evaluation ran on (runs on the same ones share a table)."""
     flags = data.get("config", {}).get("flags", {})
-    return (data["benchmark"], data["split"], data["theorems"], flags.get("sample"),
-            flags.get("seed"), flags.get("limit"), tuple(sorted(flags.get("theorem") or ())))  # fmt: skip
+    return (
+        data["benchmark"],
+        data["split"],
+        data["theorems"],
+        flags.get("sample"),
+        flags.get("seed"),
+        flags.get("limit"),
+        tuple(sorted(flags.get("theorem") or ())),
+    )
 
 
 def is_symbolic(model: dict[str, Any]) -> bool:
     # results written before members named their generator are symbolic
     # exactly when they name no model
-    return (model.get("model") is None and model.get("n_prime") is None
-            and model.get("generator", "symbolic") == "symbolic")  # fmt: skip
+    return (
+        model.get("model") is None
+        and model.get("n_prime") is None
+        and model.get("generator", "symbolic") == "symbolic"
+    )
 
 
 def total_passes(data: dict[str, Any]) -> int | None:
@@ -100,28 +110,64 @@ def _passk_cells(curve: dict[str, float], ks: list[int]) -> list[str]:
 
 
 def _group_table(group: list[Result]) -> str:
-    ks = passk_columns([m["pass_at_k"] for r in group for m in r.data["models"]]
-                       + [r.data["ensemble"].get("pass_at_k", {}) for r in group if r.data.get("ensemble")])  # fmt: skip
+    ks = passk_columns(
+        [m["pass_at_k"] for r in group for m in r.data["models"]]
+        + [r.data["ensemble"].get("pass_at_k", {}) for r in group if r.data.get("ensemble")]
+    )
     rows = []
     for r in group:
         d = r.data
         for m in d["models"]:
             prover = "symbolic baseline" if is_symbolic(m) else m["label"]
-            rows.append([run_name(r), prover, num(m.get("n_prime"), 0) if m.get("n_prime") else DASH,
-                         d["strategy"],
-                         str(m.get("passes") or DASH), num(d["budget_s"] / (len(d["models"]) if d.get("ensemble_budget") == "split" else 1), 0),
-                         f"{m['proved']}/{m['total']}", pct(m["proved"] / m["total"] if m["total"] else None),
-                         str(m.get("start_failed", DASH)), *_passk_cells(m["pass_at_k"], ks),
-                         num(m.get("seconds"), 0)])  # fmt: skip
+            rows.append(
+                [
+                    run_name(r),
+                    prover,
+                    num(m.get("n_prime"), 0) if m.get("n_prime") else DASH,
+                    d["strategy"],
+                    str(m.get("passes") or DASH),
+                    num(
+                        d["budget_s"]
+                        / (len(d["models"]) if d.get("ensemble_budget") == "split" else 1),
+                        0,
+                    ),
+                    f"{m['proved']}/{m['total']}",
+                    pct(m["proved"] / m["total"] if m["total"] else None),
+                    str(m.get("start_failed", DASH)),
+                    *_passk_cells(m["pass_at_k"], ks),
+                    num(m.get("seconds"), 0),
+                ]
+            )
         if d.get("ensemble"):
             e = d["ensemble"]
-            rows.append([run_name(r), f"**{e['label']}** ({d.get('ensemble_budget')} budget)", DASH,
-                         d["strategy"],
-                         str(total_passes(d) or DASH), num(d["budget_s"], 0),
-                         f"{e['proved']}/{e['total']}", pct(e["proved"] / e["total"] if e["total"] else None),
-                         DASH, *_passk_cells(e.get("pass_at_k", {}), ks), DASH])  # fmt: skip
-    headers = ["run", "prover", "N′", "strategy", "passes", "budget/thm (s)", "proved", "share",
-               "start failures", *(f"pass@{k}" for k in ks), "search s"]  # fmt: skip
+            rows.append(
+                [
+                    run_name(r),
+                    f"**{e['label']}** ({d.get('ensemble_budget')} budget)",
+                    DASH,
+                    d["strategy"],
+                    str(total_passes(d) or DASH),
+                    num(d["budget_s"], 0),
+                    f"{e['proved']}/{e['total']}",
+                    pct(e["proved"] / e["total"] if e["total"] else None),
+                    DASH,
+                    *_passk_cells(e.get("pass_at_k", {}), ks),
+                    DASH,
+                ]
+            )
+    headers = [
+        "run",
+        "prover",
+        "N′",
+        "strategy",
+        "passes",
+        "budget/thm (s)",
+        "proved",
+        "share",
+        "start failures",
+        *(f"pass@{k}" for k in ks),
+        "search s",
+    ]
     return table(headers, rows, right=[2, *range(4, len(headers))])
 
 
@@ -139,26 +185,58 @@ def wall_clock_lines(group: list[Result]) -> list[str]:
     """Every prover of a group at the same wall clock per theorem (proved
     within t, seconds used of the budget) and paired exact McNemar tests at
     the smallest budget. Runs stored without proof times are left out."""
-    members = [{**m, "label": f"{run_name(r)}: {m['label']}"}
-               for r in group for m in r.data["models"] if m.get("proved_at") is not None]  # fmt: skip
+    members = [
+        {**m, "label": f"{run_name(r)}: {m['label']}"}
+        for r in group
+        for m in r.data["models"]
+        if m.get("proved_at") is not None
+    ]
     names = next((n for n in map(theorem_names, group) if n is not None), None)
     if not members or names is None:
         return []
     s = side_by_side(members, names)
     grid = s["grid"]
-    rows = [[label, *(str(counts[f"{t:g}"]) for t in grid),
-             f"{num(s['seconds_per_theorem'][label], 1)} / {s['budget_per_theorem_s'][label]:g}"]
-            for label, counts in s["proved_within"].items()]  # fmt: skip
-    lines = ["At the same wall clock per theorem (proved within t seconds of search; each run "
-             "answers every t up to its budget; runs stored without proof times left out):", "",
-             table(["prover", *(f"≤ {t:g} s" for t in grid), "s used / budget per theorem"], rows,
-                   right=range(1, len(grid) + 2)), ""]  # fmt: skip
+    rows = [
+        [
+            label,
+            *(str(counts[f"{t:g}"]) for t in grid),
+            f"{num(s['seconds_per_theorem'][label], 1)} / {s['budget_per_theorem_s'][label]:g}",
+        ]
+        for label, counts in s["proved_within"].items()
+    ]
+    lines = [
+        "At the same wall clock per theorem (proved within t seconds of search; each run "
+        "answers every t up to its budget; runs stored without proof times left out):",
+        "",
+        table(
+            ["prover", *(f"≤ {t:g} s" for t in grid), "s used / budget per theorem"],
+            rows,
+            right=range(1, len(grid) + 2),
+        ),
+        "",
+    ]
     if s["paired"]:
-        pairs = [[p["a"], p["b"], f"{p['proved_a']} vs {p['proved_b']}", str(len(p["only_a"])),
-                  str(len(p["only_b"])), f"{p['mcnemar_p']:.3g}"] for p in s["paired"]]  # fmt: skip
-        lines += [f"Paired on the same {s['paired'][0]['theorems']} theorems at {s['seconds']:g} s:",
-                  "", table(["A", "B", "proved", "only A", "only B", "exact McNemar p"], pairs,
-                            right=(2, 3, 4, 5)), ""]  # fmt: skip
+        pairs = [
+            [
+                p["a"],
+                p["b"],
+                f"{p['proved_a']} vs {p['proved_b']}",
+                str(len(p["only_a"])),
+                str(len(p["only_b"])),
+                f"{p['mcnemar_p']:.3g}",
+            ]
+            for p in s["paired"]
+        ]
+        lines += [
+            f"Paired on the same {s['paired'][0]['theorems']} theorems at {s['seconds']:g} s:",
+            "",
+            table(
+                ["A", "B", "proved", "only A", "only B", "exact McNemar p"],
+                pairs,
+                right=(2, 3, 4, 5),
+            ),
+            "",
+        ]
     return lines
 
 
@@ -170,44 +248,83 @@ def section(evaluations: Sequence[Result], fig_dir: Path, base: Path) -> tuple[s
             "*Not yet run.* No evaluation results under `results/proving/<run>/results.json`. "
             "Produce them with `dco evaluate ... --out benchmarks/results/proving/<run>` "
             "(e.g. `--generator symbolic` for the baseline, `--model models/ce`, "
-            "`--ensemble 1,4,8,16,32 --models models`).", "",
-        ]  # fmt: skip
+            "`--ensemble 1,4,8,16,32 --models models`).",
+            "",
+        ]
     groups: dict[tuple[Any, ...], list[Result]] = {}
     for r in evaluations:
         groups.setdefault(selection(r.data), []).append(r)
     for i, (key, group) in enumerate(groups.items(), start=1):
         bench, split, n, sample, seed, limit, _ = key
         how = f"sample {sample} (seed {seed})" if sample else (f"first {limit}" if limit else "all")
-        lines += [f"### {bench} {split}: {n} theorems ({how})", "",
-                  _group_table(group), ""]  # fmt: skip
+        lines += [f"### {bench} {split}: {n} theorems ({how})", "", _group_table(group), ""]
         lines += wall_clock_lines(group)
         for r in group:
             e = r.data.get("ensemble")
             if e:
                 found = ", ".join(f"{k} {v}" for k, v in e.get("found_by", {}).items())
                 only = ", ".join(f"{k} {v}" for k, v in e.get("only_by", {}).items())
-                lines += [f"{run_name(r)}: theorems found by each model: {found}"
-                          + (f"; found by no other model: {only}" if only else "") + ".", ""]  # fmt: skip
+                lines += [
+                    f"{run_name(r)}: theorems found by each model: {found}"
+                    + (f"; found by no other model: {only}" if only else "")
+                    + ".",
+                    "",
+                ]
         path = fig_dir / f"proving_passk_{i}.png"
-        curves = [(f"{run_name(r)}: {m['label']}", m["pass_at_k"]) for r in group for m in r.data["models"]]
-        curves += [(f"{run_name(r)}: {r.data['ensemble']['label']}", r.data["ensemble"].get("pass_at_k", {}))
-                   for r in group if r.data.get("ensemble")]  # fmt: skip
+        curves = [
+            (f"{run_name(r)}: {m['label']}", m["pass_at_k"])
+            for r in group
+            for m in r.data["models"]
+        ]
+        curves += [
+            (
+                f"{run_name(r)}: {r.data['ensemble']['label']}",
+                r.data["ensemble"].get("pass_at_k", {}),
+            )
+            for r in group
+            if r.data.get("ensemble")
+        ]
         figures.passk_curves(curves, f"{bench} {split}: {n} theorems ({how})", path)
         made.append(path)
         lines += [f"![pass@k]({path.relative_to(base).as_posix()})", ""]
     pairs = equal_compute_pairs(evaluations)
     if pairs:
-        lines += ["Equal compute (the ensemble's total passes = CE's passes, same theorems):", "",
-                  table(["ensemble", "proved", "CE run", "proved", "passes"],
-                        [[f"{p.ensemble_label} ({p.ensemble_run})", pct(p.ensemble_share),
-                          p.ce_run, pct(p.ce_share), str(p.passes)] for p in pairs]), ""]  # fmt: skip
-    rows = [[f"paper, {bench}", pct(v["CE"]), pct(v["best single DCOstep"]), pct(v["ensemble"])]
-            for bench, v in TABLE2.items()]  # fmt: skip
-    lines += [f"Paper ({PAPER}, Table 2; Qwen2.5-Math-1.5B, Lean 4, pass@4k), not comparable in "
-              "model, prover or budget, for scale:", "",
-              table(["", "CE", "best single DCOstep", "ensemble of N′ ∈ {1,4,8,16,32}"], rows,
-                    right=(1, 2, 3)), "",
-              "Published results on the Coq standard library (other systems and protocols, "
-              "context only): " + "; ".join(f"{k} {pct(v)}" for k, v in COQ_STDLIB_PUBLISHED.items())
-              + ".", ""]  # fmt: skip
+        lines += [
+            "Equal compute (the ensemble's total passes = CE's passes, same theorems):",
+            "",
+            table(
+                ["ensemble", "proved", "CE run", "proved", "passes"],
+                [
+                    [
+                        f"{p.ensemble_label} ({p.ensemble_run})",
+                        pct(p.ensemble_share),
+                        p.ce_run,
+                        pct(p.ce_share),
+                        str(p.passes),
+                    ]
+                    for p in pairs
+                ],
+            ),
+            "",
+        ]
+    rows = [
+        [f"paper, {bench}", pct(v["CE"]), pct(v["best single DCOstep"]), pct(v["ensemble"])]
+        for bench, v in TABLE2.items()
+    ]
+    lines += [
+        f"Paper ({PAPER}, Table 2; Qwen2.5-Math-1.5B, Lean 4, pass@4k), not comparable in "
+        "model, prover or budget, for scale:",
+        "",
+        table(
+            ["", "CE", "best single DCOstep", "ensemble of N′ ∈ {1,4,8,16,32}"],
+            rows,
+            right=(1, 2, 3),
+        ),
+        "",
+        "Published results on the Coq standard library (other systems and protocols, "
+        "context only): "
+        + "; ".join(f"{k} {pct(v)}" for k, v in COQ_STDLIB_PUBLISHED.items())
+        + ".",
+        "",
+    ]
     return "\n".join(lines), made

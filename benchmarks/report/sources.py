@@ -73,10 +73,16 @@ def load(root: Path) -> Stored:
     if (direct / "summary.json").is_file():
         stored.direct_summary = Result(direct / "summary.json", read_json(direct / "summary.json"))
     if (direct / "aggregate.json").is_file():
-        stored.direct_aggregate = Result(direct / "aggregate.json", read_json(direct / "aggregate.json"))
-    stored.proving = [_kind(p, "evaluation") for p in sorted((root / "proving").glob("*/results.json"))]
+        stored.direct_aggregate = Result(
+            direct / "aggregate.json", read_json(direct / "aggregate.json")
+        )
+    stored.proving = [
+        _kind(p, "evaluation") for p in sorted((root / "proving").glob("*/results.json"))
+    ]
     stored.training = [_kind(p, "training") for p in sorted((root / "training").glob("*.json"))]
-    stored.expert = [_kind(p, "expert-iteration") for p in sorted((root / "expert").glob("*/summary.json"))]
+    stored.expert = [
+        _kind(p, "expert-iteration") for p in sorted((root / "expert").glob("*/summary.json"))
+    ]
     for path in sorted((root / "perf").glob("*.json")):
         result = _kind(path, "perf")
         stored.perf[result.data["benchmark"]] = result

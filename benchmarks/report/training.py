@@ -24,8 +24,14 @@ def reconstruct_command(meta: dict[str, Any], model_dir: str) -> list[str]:
     from training.trainer import TrainConfig
 
     cfg = meta.get("config", {})
-    cmd = ["dco", "train", "--benchmark", str(meta.get("benchmark", cfg.get("benchmark"))),
-           "--loss", str(meta["loss"])]  # fmt: skip
+    cmd = [
+        "dco",
+        "train",
+        "--benchmark",
+        str(meta.get("benchmark", cfg.get("benchmark"))),
+        "--loss",
+        str(meta["loss"]),
+    ]
     if meta["loss"] != "ce":
         cmd += ["--n", f"{meta['n']:g}", "--epsilon", f"{meta['epsilon']:g}"]
     if meta["loss"] == "dcoa" and meta.get("samples"):
@@ -34,17 +40,30 @@ def reconstruct_command(meta: dict[str, Any], model_dir: str) -> list[str]:
     if meta.get("base_model"):
         cmd += ["--base-model", str(meta["base_model"])]
     defaults = TrainConfig()
-    for key in ("epochs", "max_steps", "batch_size", "lr", "warmup_steps", "schedule", "seed",
-                "eval_every"):  # fmt: skip
+    for key in (
+        "epochs",
+        "max_steps",
+        "batch_size",
+        "lr",
+        "warmup_steps",
+        "schedule",
+        "seed",
+        "eval_every",
+    ):
         value = cfg.get(key)
         if value is not None and value != getattr(defaults, key):
-            cmd += [f"--{key.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
+            cmd += [
+                f"--{key.replace('_', '-')}",
+                f"{value:g}" if isinstance(value, float) else str(value),
+            ]
     for key, value in (meta.get("prompt_format") or {}).items():
         if key != "separator" and value != getattr(defaults.prompt, key, value):
             cmd += [f"--{key.replace('_', '-')}", str(value)]
     size = ModelConfig()
     for key, value in (meta.get("model_config") or {}).items():
-        if key in ("hidden", "layers", "heads", "mlp", "vocab_size") and value != getattr(size, key):
+        if key in ("hidden", "layers", "heads", "mlp", "vocab_size") and value != getattr(
+            size, key
+        ):
             cmd += [f"--{key.replace('_', '-')}", str(value)]
     return cmd
 
@@ -56,8 +75,13 @@ def _evals(metrics: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
             if "eval" in row:
                 e = row["eval"]
-                out.append({"step": row["step"], "accuracy": e["accuracy"],
-                            "mean_max_confidence": e["max_confidence"]["mean"]})  # fmt: skip
+                out.append(
+                    {
+                        "step": row["step"],
+                        "accuracy": e["accuracy"],
+                        "mean_max_confidence": e["max_confidence"]["mean"],
+                    }
+                )
     return out
 
 
@@ -87,15 +111,33 @@ def collect(models: Path, out: Path) -> list[Path]:
             "model_dir": model_dir,
             "command": reconstruct_command(meta, model_dir),
             "command_note": "reconstructed from training_meta.json",
-            **{k: meta.get(k) for k in ("loss", "n", "n_prime", "epsilon", "samples", "benchmark",
-                                        "train_units", "steps", "base_model", "model_config")},
+            **{
+                k: meta.get(k)
+                for k in (
+                    "loss",
+                    "n",
+                    "n_prime",
+                    "epsilon",
+                    "samples",
+                    "benchmark",
+                    "train_units",
+                    "steps",
+                    "base_model",
+                    "model_config",
+                )
+            },
             "epochs": meta.get("config", {}).get("epochs"),
             "seed": meta.get("config", {}).get("seed"),
             "totals": meta.get("totals"),
-            "final_eval": {"steps": final.get("steps"), "accuracy": final.get("accuracy"),
-                           "max_confidence": {k: conf.get(k) for k in ("n", "mean", "median", "p90", "histogram")}},
+            "final_eval": {
+                "steps": final.get("steps"),
+                "accuracy": final.get("accuracy"),
+                "max_confidence": {
+                    k: conf.get(k) for k in ("n", "mean", "median", "p90", "histogram")
+                },
+            },
             "evals": _evals(directory / "metrics.jsonl"),
-        }  # fmt: skip
+        }
         path = out / f"{name}.json"
         path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         written.append(path)
@@ -109,20 +151,43 @@ def _order(m: dict[str, Any]) -> tuple[Any, ...]:
 def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list[Path]]:
     lines = ["## Training the coq-stdlib tactic models", ""]
     if not results:
-        lines += ["*Not yet run.* No results under `results/training/`. Train models with "
-                  "`dco train` and copy their numbers with `dco report --models models`.", ""]  # fmt: skip
+        lines += [
+            "*Not yet run.* No results under `results/training/`. Train models with "
+            "`dco train` and copy their numbers with `dco report --models models`.",
+            "",
+        ]
         return "\n".join(lines), []
     models = sorted((r.data for r in results), key=_order)
     rows = []
     for m in models:
         f, t = m["final_eval"], m.get("totals") or {}
         conf = f["max_confidence"]
-        rows.append([m["name"], m["loss"], num(m.get("n_prime"), 0), num(m.get("epsilon"), 3),
-                     f"{num(m.get('epochs'), 0)} ({m.get('steps')})", str(t.get("discarded", DASH)),
-                     pct(f.get("accuracy")), pct(conf.get("mean"), 2), pct(conf.get("median"), 3),
-                     f"{t['seconds'] / 60:.0f} min" if t.get("seconds") else DASH])  # fmt: skip
-    headers = ["model", "loss", "N′", "ε", "epochs (steps)", "discarded", "val next-tactic accuracy",
-               "val mean max-confidence", "median", "training time"]  # fmt: skip
+        rows.append(
+            [
+                m["name"],
+                m["loss"],
+                num(m.get("n_prime"), 0),
+                num(m.get("epsilon"), 3),
+                f"{num(m.get('epochs'), 0)} ({m.get('steps')})",
+                str(t.get("discarded", DASH)),
+                pct(f.get("accuracy")),
+                pct(conf.get("mean"), 2),
+                pct(conf.get("median"), 3),
+                f"{t['seconds'] / 60:.0f} min" if t.get("seconds") else DASH,
+            ]
+        )
+    headers = [
+        "model",
+        "loss",
+        "N′",
+        "ε",
+        "epochs (steps)",
+        "discarded",
+        "val next-tactic accuracy",
+        "val mean max-confidence",
+        "median",
+        "training time",
+    ]
     path = fig_dir / "training_models.png"
     figures.training_confidence(models, path)
     steps = models[0]["final_eval"].get("steps")
@@ -135,7 +200,8 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
         f"![tactic models]({path.relative_to(base).as_posix()})",
         "",
         "Commands (reconstructed from each model's training_meta.json): "
-        + "; ".join(command(m["command"]) for m in models) + ".",
+        + "; ".join(command(m["command"]) for m in models)
+        + ".",
         "",
-    ]  # fmt: skip
+    ]
     return "\n".join(lines), [path]

@@ -78,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         t0 = time.perf_counter()
         result[policy] = policy_row(policy, ctx, val)
-        print(f"{policy:<14} {json.dumps(result[policy])} ({time.perf_counter() - t0:.0f} s)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"{policy:<14} {json.dumps(result[policy])} ({time.perf_counter() - t0:.0f} s)",
+            file=sys.stderr,
+        )
     if args.models:
         train = sample(data.train, args.train_limit, args.seed)
         dco = result.setdefault("dco", {})

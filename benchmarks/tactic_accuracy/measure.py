@@ -23,9 +23,13 @@ def hits(ranked: Sequence[str], gold: str, k: int) -> bool:
 def policy_row(policy: str, ctx: Any, steps: Sequence[Any]) -> dict[str, Any]:
     ranked = rankings(policy, ctx, steps, max(KS))
     n = max(len(steps), 1)
-    row: dict[str, Any] = {"top1": sum(hits(r, s.tactic, 1) for r, s in zip(ranked, steps, strict=True)) / n}
+    row: dict[str, Any] = {
+        "top1": sum(hits(r, s.tactic, 1) for r, s in zip(ranked, steps, strict=True)) / n
+    }
     for k in KS:
-        row[f"recall@{k}"] = sum(hits(r, s.tactic, k) for r, s in zip(ranked, steps, strict=True)) / n
+        row[f"recall@{k}"] = (
+            sum(hits(r, s.tactic, k) for r, s in zip(ranked, steps, strict=True)) / n
+        )
     row["steps"] = len(steps)
     return row
 
@@ -43,9 +47,7 @@ def dco_row(model_dir: Path, steps: Sequence[Any]) -> dict[str, float]:
 
     gen = ModelTacticGenerator.from_pretrained(model_dir, retriever=model_retriever(str(model_dir)))
     n_prime = float(read_meta(model_dir).get("n_prime") or 1)
-    retrieved = (
-        [gen.retriever.for_step(s) for s in steps] if gen.retriever is not None else None
-    )
+    retrieved = [gen.retriever.for_step(s) for s in steps] if gen.retriever is not None else None
     acc = evaluate_steps(gen.model, gen.tokenizer, gen.fmt, steps, retrieved=retrieved)
     units = []
     for i, s in enumerate(steps):

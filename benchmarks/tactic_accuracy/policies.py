@@ -52,18 +52,28 @@ def knn_ranked(index: KnnIndex, state: str, place: Place | None, k: int) -> Rank
     return [c.tactic for c in index.candidates(state, k, place)]
 
 
-def lm_prompts(gen: ModelTacticGenerator, steps: Sequence[Any]) -> tuple[list[list[int]], list[list[str]]]:
+def lm_prompts(
+    gen: ModelTacticGenerator, steps: Sequence[Any]
+) -> tuple[list[list[int]], list[list[str]]]:
     """Each step's prompt and retrieved tactics (none for a model without
     retrieval). Retrieval hides the step's own theorem and what follows it."""
     found = gen.retriever.for_steps(steps) if gen.retriever is not None else [[] for _ in steps]
-    prompts = [encode_prompt(gen.tokenizer, s.state, gen.fmt, r) for s, r in zip(steps, found, strict=True)]
+    prompts = [
+        encode_prompt(gen.tokenizer, s.state, gen.fmt, r) for s, r in zip(steps, found, strict=True)
+    ]
     return prompts, found
 
 
-def lm_candidates(gen: ModelTacticGenerator, prompts: list[list[int]], beam: int) -> list[list[Candidate]]:
+def lm_candidates(
+    gen: ModelTacticGenerator, prompts: list[list[int]], beam: int
+) -> list[list[Candidate]]:
     """Greedy first, then the beam's other tactics, each with its log-prob."""
     greedy = gen.generate_from_prompts(prompts, 1, sample=False)
-    beams = gen.generate_from_prompts(prompts, beam, sample=False) if beam > 1 else [[] for _ in prompts]
+    beams = (
+        gen.generate_from_prompts(prompts, beam, sample=False)
+        if beam > 1
+        else [[] for _ in prompts]
+    )
     out = []
     for g, b in zip(greedy, beams, strict=True):
         seen = {c.tactic for c in g}
@@ -72,7 +82,9 @@ def lm_candidates(gen: ModelTacticGenerator, prompts: list[list[int]], beam: int
 
 
 @torch.no_grad()
-def score_tactics(gen: ModelTacticGenerator, prompt: Sequence[int], tactics: Sequence[str]) -> list[float]:
+def score_tactics(
+    gen: ModelTacticGenerator, prompt: Sequence[int], tactics: Sequence[str]
+) -> list[float]:
     """log p(tactic | prompt) of each tactic under the model (whole tactic, EOS included)."""
     units, keep = [], []
     for i, t in enumerate(tactics):
@@ -95,13 +107,20 @@ def lm_rankings(gen: ModelTacticGenerator, ctx: Any, steps: Sequence[Any], k: in
     the k-NN list fills up to ``k``."""
     prompts, found = lm_prompts(gen, steps)
     out = []
-    for step, prompt, retrieved, cands in zip(steps, prompts, found,
-                                              lm_candidates(gen, prompts, ctx.beam), strict=True):  # fmt: skip
+    for step, prompt, retrieved, cands in zip(
+        steps, prompts, found, lm_candidates(gen, prompts, ctx.beam), strict=True
+    ):
         if gen.retriever is None:
             out.append([c.tactic for c in cands][:k])
             continue
         extra = [t for t in retrieved if t not in {c.tactic for c in cands}]
-        scored = [*cands, *(Candidate(t, lp) for t, lp in zip(extra, score_tactics(gen, prompt, extra), strict=True))]
+        scored = [
+            *cands,
+            *(
+                Candidate(t, lp)
+                for t, lp in zip(extra, score_tactics(gen, prompt, extra), strict=True)
+            ),
+        ]
         ranked = [c.tactic for c in sorted(scored, key=lambda c: -c.logprob)]
         rest = knn_ranked(ctx.index, step.state, ctx.place(step), k)
         out.append(list(dict.fromkeys([*ranked, *rest]))[:k])

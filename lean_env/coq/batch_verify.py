@@ -127,18 +127,24 @@ class _Run:
             if code is None:
                 # Out of time: what finished stands, the rest is not verified.
                 for k in active:
-                    final[k] = passed.get(k) or _fail(f"coqc did not finish in time: {timeout:.0f} s")
+                    final[k] = passed.get(k) or _fail(
+                        f"coqc did not finish in time: {timeout:.0f} s"
+                    )
                 if suspect is not None:
                     final[suspect[0]] = suspect[2]
                 break
             if suspect is not None:
                 blamed, stuck_at, earlier_verdict = suspect
                 suspect = None
-                moved_on = failure is None or order.index(failure[0]) > order.index(stuck_at) or (
-                    failure[0] == stuck_at and failure[1] == "proof"
+                moved_on = (
+                    failure is None
+                    or order.index(failure[0]) > order.index(stuck_at)
+                    or (failure[0] == stuck_at and failure[1] == "proof")
                 )
                 if moved_on:
-                    final[blamed] = _fail("its traced proof makes later text of the file fail in coqc")
+                    final[blamed] = _fail(
+                        "its traced proof makes later text of the file fail in coqc"
+                    )
                 else:
                     # Reverting did not help: the file's text fails there by itself.
                     final[blamed] = earlier_verdict

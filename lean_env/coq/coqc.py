@@ -79,7 +79,12 @@ def assumption_names(block: str) -> list[str]:
     for line in block.splitlines():
         if not line or line[0].isspace() or line.startswith(":"):
             continue
-        if line.rstrip(":") in ("Axioms", "Section Variables", "Opaque constants", "Transparent constants"):
+        if line.rstrip(":") in (
+            "Axioms",
+            "Section Variables",
+            "Opaque constants",
+            "Transparent constants",
+        ):
             continue
         if line.startswith("Closed under the global context"):
             continue

@@ -81,7 +81,7 @@ def _parse(body: str, state_id: int, in_proof: bool) -> Response:
     # Errors look like "Toplevel input, characters a-b:\n> ...\n> ^^^\nError: ...".
     match = re.search(r"^(?:Toplevel input, characters \d+-\d+:\n(?:>.*\n)*)?Error:", rest, re.M)
     if match:
-        error = rest[match.start():].strip()
+        error = rest[match.start() :].strip()
         error = re.sub(r"^Toplevel input.*\n(?:>.*\n)*", "", error).strip()
         error = re.sub(r"^Error:\s*", "", error)
         rest = rest[: match.start()]
@@ -124,7 +124,9 @@ class Coqtop:
             response = self._read_response(time.monotonic() + STARTUP_TIMEOUT)
         except _Deadline:
             self.kill()
-            raise EnvironmentStartError(f"coqtop did not start within {STARTUP_TIMEOUT:.0f} s") from None
+            raise EnvironmentStartError(
+                f"coqtop did not start within {STARTUP_TIMEOUT:.0f} s"
+            ) from None
         except EnvironmentCrashed as exc:
             raise EnvironmentStartError(
                 f"coqtop {' '.join(self.args)} did not start: {exc}"

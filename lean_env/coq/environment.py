@@ -140,7 +140,9 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
     def _enter(self) -> Response:
         assert self.theorem.offset is not None
         return self.session.enter(
-            self.theorem.offset, self.theorem.statement, self.tactic_timeout + 60,
+            self.theorem.offset,
+            self.theorem.statement,
+            self.tactic_timeout + 60,
             preamble=self.theorem.preamble,
         )
 
@@ -169,9 +171,11 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
         new_id = self._new_id()
         finished = goals == "No more goals." and braces == 0
         state = ProofState(new_id, "" if finished else goals, _count_goals(goals))
-        self._add(CoqNode(
-            state, node.state.id, sentence, response.state_id, self.session.generation, braces
-        ))  # fmt: skip
+        self._add(
+            CoqNode(
+                state, node.state.id, sentence, response.state_id, self.session.generation, braces
+            )
+        )
         return ProofFinished(new_id, response.messages) if finished else state
 
     # -- restoring a state (see ReplayingEnvironment._restore) -------------------

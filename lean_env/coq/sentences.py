@@ -34,8 +34,10 @@ class Sentence:
     @property
     def is_structural(self) -> bool:
         """A bullet or a brace: proof structure rather than a tactic."""
-        return bool(_BULLET.fullmatch(self.text)) or self.text == "}" or bool(
-            _SELECTOR_BRACE.fullmatch(self.text) or self.text == "{"
+        return (
+            bool(_BULLET.fullmatch(self.text))
+            or self.text == "}"
+            or bool(_SELECTOR_BRACE.fullmatch(self.text) or self.text == "{")
         )
 
 
@@ -121,7 +123,7 @@ def split_sentences(src: str) -> list[Sentence]:
             if i >= n:
                 raise SentenceError(
                     f"sentence at offset {start} has no terminating period: "
-                    f"{src[start:start + 60]!r}"
+                    f"{src[start : start + 60]!r}"
                 )
             c = src[i]
             if c == '"':

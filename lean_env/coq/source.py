@@ -23,7 +23,9 @@ PROOF_ENDINGS = ("Qed", "Defined", "Admitted", "Abort", "Save")
 
 _ATTRS = r"(?:#\[[^\]]*\]\s*)*(?:(?:Local|Global|Polymorphic|Monomorphic|Program)\s+)*"
 _DECL = re.compile(_ATTRS + r"(" + "|".join(THEOREM_KEYWORDS) + r")\s+([A-Za-z_][\w']*)")
-_MODULE_OPEN = re.compile(_ATTRS + r"(?:Module(?:\s+Type)?|Section)\s+(?:(?:Import|Export)\s+)?([A-Za-z_][\w']*)")
+_MODULE_OPEN = re.compile(
+    _ATTRS + r"(?:Module(?:\s+Type)?|Section)\s+(?:(?:Import|Export)\s+)?([A-Za-z_][\w']*)"
+)
 _END = re.compile(r"End\s+([A-Za-z_][\w']*)\s*\.$")
 _ENDING = re.compile(r"(" + "|".join(PROOF_ENDINGS) + r")\b")
 
@@ -179,9 +181,7 @@ def find_declaration(
     short name when that is unambiguous)."""
     declarations = parse_declarations(path, coq_args)
     matches = [
-        d
-        for d in declarations
-        if d.theorem.name == name or d.theorem.name.endswith("." + name)
+        d for d in declarations if d.theorem.name == name or d.theorem.name.endswith("." + name)
     ]
     if not matches:
         raise UserError(f"theorem {name!r} not found in {path}")

@@ -21,7 +21,9 @@ import re
 from .sentences import Sentence, SentenceError, split_one
 
 # A goal selector in front of a tactic: "2:", "2-4:", "all:", "[n]:", "!:", "par:".
-_SELECTOR = re.compile(r"^(?:all|par|!|\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*|\[[\w']+\])\s*:\s*")
+_SELECTOR = re.compile(
+    r"^(?:all|par|!|\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*|\[[\w']+\])\s*:\s*"
+)
 _TACTIC_START = re.compile(r"^(?:[a-z_]|\(|\[|Unshelve\b|[A-Z][\w']*\.[A-Za-z_])")
 _IDENT = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 # Identifiers that make a proof not a proof. "Admitted"/"Abort" can only be

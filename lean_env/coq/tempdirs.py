@@ -31,7 +31,7 @@ def remove_stale(prefix: str) -> int:
     dead; returns how many were removed."""
     removed = 0
     for path in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
-        pid_text = path.name[len(prefix):].split("-", 1)[0]
+        pid_text = path.name[len(prefix) :].split("-", 1)[0]
         if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
             continue
         try:

@@ -223,7 +223,9 @@ def replay(env: CoqEnvironment, tactics: Sequence[str]) -> Replay:
         steps.append(TracedStep(state.goals, tactic))
         result = env.run_tactic(state, tactic)
         if isinstance(result, TacticError):
-            return Replay(tuple(steps), False, TACTIC_ERROR, f"step {i} {tactic!r}: {result.message}")
+            return Replay(
+                tuple(steps), False, TACTIC_ERROR, f"step {i} {tactic!r}: {result.message}"
+            )
         if isinstance(result, TacticTimeout):
             return Replay(tuple(steps), False, TIMEOUT, f"step {i} {tactic!r}: {result.seconds} s")
         if isinstance(result, ProofFinished):
@@ -256,7 +258,9 @@ def trace_file(
     if declarations:
         result.coq_args = declarations[0].theorem.coq_args
     result.found = len(declarations)
-    skipped: Counter[str] = Counter(d.ending or "no ending" for d in declarations if d.ending != "Qed")
+    skipped: Counter[str] = Counter(
+        d.ending or "no ending" for d in declarations if d.ending != "Qed"
+    )
     result.skipped = dict(skipped)
     candidates = [d for d in declarations if d.ending == "Qed"]
 

@@ -93,6 +93,7 @@ def verify_proof(theorem: Theorem, tactics: Sequence[str], timeout: float = 600.
         True, "", tuple(names), time.perf_counter() - t0, script, assumes=tuple(assumes)
     )
 
+
 @functools.cache
 def stdlib_root() -> Path | None:
     """``$(coqc -where)/theories``: where Coq's standard library lives."""
@@ -129,7 +130,9 @@ def _locate(
         f"{marker_command(m)}\nCheck @{n}.\nLocate {n}."
         for m, n in zip(markers, names, strict=True)
     )
-    code, output = compile_script(f"{context}\n{probes}\n{marker_command(done)}\n", theorem, timeout)
+    code, output = compile_script(
+        f"{context}\n{probes}\n{marker_command(done)}\n", theorem, timeout
+    )
     if code is None:
         return None
     located: dict[str, str] = {}

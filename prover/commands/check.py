@@ -33,8 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the proof written in the file)",
     )
     parser.add_argument("--tactic-timeout", type=float, default=10.0, metavar="SECONDS")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=f"limit of the whole check (default {DEFAULT_TIMEOUT:g})")  # fmt: skip
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"limit of the whole check (default {DEFAULT_TIMEOUT:g})",
+    )
     parser.add_argument(
         "--coq-args", default=None, help="extra coqtop/coqc flags (default: from _CoqProject)"
     )

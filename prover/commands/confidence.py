@@ -102,8 +102,13 @@ def run(args: argparse.Namespace) -> int:
         if not theorems:
             raise UserError(f"benchmark {benchmark.name!r} has no {args.split} theorems")
         result = _proofs(gen, theorems, args)
-    result = {"model": args.model, "benchmark": benchmark.name, "split": args.split,
-              "unit": args.unit, **result}  # fmt: skip
+    result = {
+        "model": args.model,
+        "benchmark": benchmark.name,
+        "split": args.split,
+        "unit": args.unit,
+        **result,
+    }
     if args.metrics:
         with open(args.metrics, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(result) + "\n")

@@ -31,23 +31,45 @@ BENCHMARK = "coq-stdlib"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quick", action="store_true",
-                        help="only replay and re-check the bundled example file")  # fmt: skip
+    parser.add_argument(
+        "--quick", action="store_true", help="only replay and re-check the bundled example file"
+    )
     parser.add_argument("--file", default=str(EXAMPLE), help="--quick: Coq file (default: bundled)")
-    parser.add_argument("--ensemble", default="1,4,8,16,32", metavar="N1,N2,...",
-                        help="N' values of the ensemble (default 1,4,8,16,32)")  # fmt: skip
-    parser.add_argument("--models", default="models/demo",
-                        help="models directory; missing N' models are trained into it "
-                             "(default models/demo; give models to use full `dco train` models)")  # fmt: skip
-    parser.add_argument("--train-steps", type=int, default=150,
-                        help="optimizer steps of each demo model trained here (default 150)")  # fmt: skip
-    parser.add_argument("--theorems", type=int, default=5, help="held-out test theorems (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the theorem sample and sampling")
+    parser.add_argument(
+        "--ensemble",
+        default="1,4,8,16,32",
+        metavar="N1,N2,...",
+        help="N' values of the ensemble (default 1,4,8,16,32)",
+    )
+    parser.add_argument(
+        "--models",
+        default="models/demo",
+        help="models directory; missing N' models are trained into it "
+        "(default models/demo; give models to use full `dco train` models)",
+    )
+    parser.add_argument(
+        "--train-steps",
+        type=int,
+        default=150,
+        help="optimizer steps of each demo model trained here (default 150)",
+    )
+    parser.add_argument(
+        "--theorems", type=int, default=5, help="held-out test theorems (default 5)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the theorem sample and sampling"
+    )
     parser.add_argument("--passes", type=int, default=8, help="rollouts per model (default 8)")
-    parser.add_argument("--budget", type=float, default=30.0,
-                        help="wall clock per model and theorem, seconds (default 30)")  # fmt: skip
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=30.0,
+        help="wall clock per model and theorem, seconds (default 30)",
+    )
     parser.add_argument("--tactic-timeout", type=float, default=5.0)
-    parser.add_argument("--db", default="runs/demo.sqlite", help="search log (default runs/demo.sqlite)")
+    parser.add_argument(
+        "--db", default="runs/demo.sqlite", help="search log (default runs/demo.sqlite)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,11 +125,20 @@ def ensure_models(args: argparse.Namespace) -> list[Any]:
         _step(f"training {ens.label(n_prime)} ({loss.name}, {args.train_steps} steps) into {out}")
         # An interrupted demo left checkpoints: continue that run.
         resume = (out / "checkpoints").is_dir()
-        train(TrainConfig(benchmark=BENCHMARK, out=str(out), loss=loss,
-                          max_steps=args.train_steps, warmup_steps=min(50, args.train_steps),
-                          checkpoint_every=50, seed=args.seed, resume=resume,
-                          progress=sys.stderr.isatty()),
-              load_train_data(BENCHMARK))  # fmt: skip
+        train(
+            TrainConfig(
+                benchmark=BENCHMARK,
+                out=str(out),
+                loss=loss,
+                max_steps=args.train_steps,
+                warmup_steps=min(50, args.train_steps),
+                checkpoint_every=50,
+                seed=args.seed,
+                resume=resume,
+                progress=sys.stderr.isatty(),
+            ),
+            load_train_data(BENCHMARK),
+        )
     if found:
         _step(f"reusing models in {models}: {', '.join(ens.label(n) for n in sorted(found))}")
     return ens.ensemble_members(n_primes, models, BENCHMARK)
@@ -124,12 +155,19 @@ def prove_sample(args: argparse.Namespace, members: list[Any]) -> list[dict[str,
     from search.config import SearchConfig, Strategy
     from search.db import SearchDB
 
-    selection = argparse.Namespace(benchmark=BENCHMARK, split="test", theorem=[],
-                                   sample=args.theorems, seed=args.seed, limit=None)  # fmt: skip
+    selection = argparse.Namespace(
+        benchmark=BENCHMARK,
+        split="test",
+        theorem=[],
+        sample=args.theorems,
+        seed=args.seed,
+        limit=None,
+    )
     jobs = select_jobs(selection)
     rollouts = SearchConfig(strategy=Strategy.ROLLOUTS, batch_size=32, stop_on_proof=True)
-    budget = Budget(wall_clock=args.budget, max_passes=args.passes,
-                    tactic_timeout=args.tactic_timeout)  # fmt: skip
+    budget = Budget(
+        wall_clock=args.budget, max_passes=args.passes, tactic_timeout=args.tactic_timeout
+    )
     # The symbolic baseline searches best-first (its scores are uniform, so
     # sampling it would be a random walk) on the same wall clock.
     best_first = SearchConfig(strategy=Strategy.BEST_FIRST)
@@ -141,14 +179,37 @@ def prove_sample(args: argparse.Namespace, members: list[Any]) -> list[dict[str,
         for i, job in enumerate(jobs, 1):
             name = job.theorem.name
             _step(f"[{i}/{len(jobs)}] prove --theorem {name} --ensemble {args.ensemble}")
-            selection_key = {"theorem": name, "file": job.theorem.file,
-                             "statement": job.theorem.statement, "seed": args.seed}  # fmt: skip
-            found = prove_job(db, job, members, [budget] * len(members), rollouts, execution,
-                              selection_key, all_models=True, log=lambda _: None)  # fmt: skip
-            base = prove_job(db, job, [symbolic], [replace(budget, max_passes=None)], best_first,
-                             execution, selection_key, all_models=True, log=lambda _: None)  # fmt: skip
-            rows.append({"theorem": name, "models": {r["model"]: r for r in found},
-                         "symbolic": base[0]})  # fmt: skip
+            selection_key = {
+                "theorem": name,
+                "file": job.theorem.file,
+                "statement": job.theorem.statement,
+                "seed": args.seed,
+            }
+            found = prove_job(
+                db,
+                job,
+                members,
+                [budget] * len(members),
+                rollouts,
+                execution,
+                selection_key,
+                all_models=True,
+                log=lambda _: None,
+            )
+            base = prove_job(
+                db,
+                job,
+                [symbolic],
+                [replace(budget, max_passes=None)],
+                best_first,
+                execution,
+                selection_key,
+                all_models=True,
+                log=lambda _: None,
+            )
+            rows.append(
+                {"theorem": name, "models": {r["model"]: r for r in found}, "symbolic": base[0]}
+            )
     return rows
 
 
@@ -161,8 +222,14 @@ def print_table(rows: list[dict[str, Any]], labels: list[str]) -> None:
     body = []
     for row in rows:
         models = [_cell(row["models"][label]) for label in labels]
-        body.append([row["theorem"], _cell(row["symbolic"]), *models,
-                     "proved" if "proved" in models else "-"])  # fmt: skip
+        body.append(
+            [
+                row["theorem"],
+                _cell(row["symbolic"]),
+                *models,
+                "proved" if "proved" in models else "-",
+            ]
+        )
     totals = ["proved", str(sum(r[1] == "proved" for r in body))]
     totals += [str(sum(r[i] == "proved" for r in body)) for i in range(2, len(headers))]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *body, totals, strict=True)]
@@ -176,7 +243,9 @@ def print_table(rows: list[dict[str, Any]], labels: list[str]) -> None:
     shortest = [(r["theorem"], m) for r in rows for m in r["models"].values() if m["proof"]]
     if shortest:
         name, best = min(shortest, key=lambda x: len(x[1]["proof"]))
-        print(f"\nfor example {name} ({best['model']}): {' '.join(t.rstrip('.') + '.' for t in best['proof'])}")
+        print(
+            f"\nfor example {name} ({best['model']}): {' '.join(t.rstrip('.') + '.' for t in best['proof'])}"
+        )
 
 
 def replay_file(path: str, tactic_timeout: float) -> int:
@@ -208,8 +277,14 @@ def replay_file(path: str, tactic_timeout: float) -> int:
             verification = env.verify(declaration.tactics) if finished else None
         ok = verification is not None and verification.ok
         failures += not ok
-        verdict = "VERIFIED" if ok else f"REJECTED: {verification.reason if verification else 'not finished'}"
-        rows.append((declaration.theorem.name, len(declaration.tactics), verdict, time.perf_counter() - t0))
+        verdict = (
+            "VERIFIED"
+            if ok
+            else f"REJECTED: {verification.reason if verification else 'not finished'}"
+        )
+        rows.append(
+            (declaration.theorem.name, len(declaration.tactics), verdict, time.perf_counter() - t0)
+        )
         print(f"  {verdict}\n")
     width = max(len(r[0]) for r in rows) if rows else 10
     print(f"{'theorem':<{width}}  steps  seconds  result")

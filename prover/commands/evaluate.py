@@ -71,8 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--out", required=True, metavar="DIR", help="results directory")
     out.add_argument("--db", help="SQLite file of the runs (default OUT/evaluation.sqlite)")
     out.add_argument("--workers", type=int, default=1, help="parallel search processes")
-    out.add_argument("--ray", metavar="ADDRESS",
-                     help="run theorems as Ray tasks on this cluster ('local': start one here)")  # fmt: skip
+    out.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="run theorems as Ray tasks on this cluster ('local': start one here)",
+    )
     out.add_argument("--no-tree", action="store_true", help="store attempts and proofs, not trees")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -101,20 +104,38 @@ def run(args: argparse.Namespace) -> int:
         check_writable_db(Path(args.db))  # a bad --db fails before anything is written
     check_workers(args.workers)
     search, budget = search_settings(args)
-    members = ens.resolve_members(ensemble=args.ensemble, models=args.models, model=args.model,
-                                  generator=args.generator, benchmark=args.benchmark)  # fmt: skip
+    members = ens.resolve_members(
+        ensemble=args.ensemble,
+        models=args.models,
+        model=args.model,
+        generator=args.generator,
+        benchmark=args.benchmark,
+    )
     budgets = ens.member_budgets(budget, len(members), args.ensemble_budget)
     jobs = select_jobs(args)
     out = Path(args.out)
     db_path = Path(args.db) if args.db else out / "evaluation.sqlite"
-    execution = Execution(workers=args.workers, ray=args.ray, progress=not args.quiet,
-                          store_tree=not args.no_tree, seed=args.seed)  # fmt: skip
-    selection = {"benchmark": args.benchmark, "split": args.split,
-                 "theorems": sorted(args.theorem), "sample": args.sample, "limit": args.limit,
-                 "seed": args.seed, "context": contexts_digest(j.theorem for j in jobs)}  # fmt: skip
+    execution = Execution(
+        workers=args.workers,
+        ray=args.ray,
+        progress=not args.quiet,
+        store_tree=not args.no_tree,
+        seed=args.seed,
+    )
+    selection = {
+        "benchmark": args.benchmark,
+        "split": args.split,
+        "theorems": sorted(args.theorem),
+        "sample": args.sample,
+        "limit": args.limit,
+        "seed": args.seed,
+        "context": contexts_digest(j.theorem for j in jobs),
+    }
     out.mkdir(parents=True, exist_ok=True)
-    print(f"evaluating {', '.join(m.label for m in members)} on {len(jobs)} theorems of "
-          f"{args.benchmark} ({args.split}); runs in {db_path}")  # fmt: skip
+    print(
+        f"evaluating {', '.join(m.label for m in members)} on {len(jobs)} theorems of "
+        f"{args.benchmark} ({args.split}); runs in {db_path}"
+    )
 
     runs: list[tuple[ens.Member, int]] = []
     interrupted = False
@@ -128,8 +149,13 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             interrupted = True
         budget_of = dict(zip((m.label for m in members), budgets, strict=True))
-        scores = [{**score(db, run_id, m, search, budget_of[m.label], len(jobs)),
-                   **assumption_counts(db, run_id)} for m, run_id in runs]  # fmt: skip
+        scores = [
+            {
+                **score(db, run_id, m, search, budget_of[m.label], len(jobs)),
+                **assumption_counts(db, run_id),
+            }
+            for m, run_id in runs
+        ]
         assumed = {m.label: assumes_by_theorem(db, run_id) for m, run_id in runs}
         combined = (
             ensemble_score(db, runs, ens.ensemble_label(members), len(jobs), search.strategy)
@@ -157,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         "machine": machine(),
         "started": started,
         "finished": now(),
-    }  # fmt: skip
+    }
     write_json_atomic(out / RESULTS_FILE, relative_paths(results))
     _write_theorems(out / "theorems.jsonl", jobs, proofs, assumed)
     from prover.commands.view import command_for
@@ -171,26 +197,37 @@ def run(args: argparse.Namespace) -> int:
             print(side_by_side_table(results["side_by_side"]))
     for entry in scores:
         if entry["proved_with_assumptions"] or entry["refused_assumptions"]:
-            print(f"{entry['label']}: {entry['proved_with_assumptions']} proved relying on axioms "
-                  f"beyond the standard library, {entry['refused_assumptions']} not proved "
-                  "because their proofs did"
-                  + ("" if search.allow_assumptions else " (--allow-assumptions accepts them)"))  # fmt: skip
+            print(
+                f"{entry['label']}: {entry['proved_with_assumptions']} proved relying on axioms "
+                f"beyond the standard library, {entry['refused_assumptions']} not proved "
+                "because their proofs did"
+                + ("" if search.allow_assumptions else " (--allow-assumptions accepts them)")
+            )
     print(f"results: {out / RESULTS_FILE}; plot: {out / PLOT_FILE}; database: {db_path}")
     if interrupted:
-        print("interrupted: partial results written; re-run the same command to resume",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "interrupted: partial results written; re-run the same command to resume",
+            file=sys.stderr,
+        )
         return 130
     return 0
 
 
 def _write_theorems(
-    path: Path, jobs: list, proofs: dict[str, dict[str, list[str]]],
+    path: Path,
+    jobs: list,
+    proofs: dict[str, dict[str, list[str]]],
     assumed: dict[str, dict[str, list[str]]],
-) -> None:  # fmt: skip
+) -> None:
     def row(name: str, by: dict[str, list[str]]) -> dict:
         assumes = {label: a[name] for label, a in assumed.items() if name in a}
-        return {"theorem": name, "proved": bool(by), "proved_by": sorted(by), "proofs": by,
-                "assumes": assumes}  # fmt: skip
+        return {
+            "theorem": name,
+            "proved": bool(by),
+            "proved_by": sorted(by),
+            "proofs": by,
+            "assumes": assumes,
+        }
 
     rows = (row(job.theorem.name, proofs.get(job.theorem.name, {})) for job in jobs)
     write_jsonl_atomic(path, rows, ensure_ascii=True)

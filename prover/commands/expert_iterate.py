@@ -37,42 +37,80 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     models = parser.add_argument_group("models")
     models.add_argument("--models", help="directory with one model per N' (sub-directories)")
-    models.add_argument("--n-primes", "--ensemble", dest="n_primes", default="1", metavar="LIST",
-                        help="N' values of the models to iterate, e.g. 1,8 (1 = CE)")  # fmt: skip
-    models.add_argument("--train-missing", action="store_true",
-                        help="train round-0 models that --models lacks (dco train defaults)")  # fmt: skip
+    models.add_argument(
+        "--n-primes",
+        "--ensemble",
+        dest="n_primes",
+        default="1",
+        metavar="LIST",
+        help="N' values of the models to iterate, e.g. 1,8 (1 = CE)",
+    )
+    models.add_argument(
+        "--train-missing",
+        action="store_true",
+        help="train round-0 models that --models lacks (dco train defaults)",
+    )
 
     prove = parser.add_argument_group("proving train theorems")
     prove.add_argument("--strategy", default="rollouts", choices=STRATEGIES)
     prove.add_argument("--passes", type=int, default=32, metavar="N", help="rollouts: N passes")
-    prove.add_argument("--budget", type=float, default=60.0, metavar="SECONDS",
-                       help="wall clock per theorem")  # fmt: skip
+    prove.add_argument(
+        "--budget", type=float, default=60.0, metavar="SECONDS", help="wall clock per theorem"
+    )
     prove.add_argument("--expansions", type=int, default=None, help="best-first: max expansions")
-    prove.add_argument("--num-candidates", type=int, default=SearchConfig.num_candidates,
-                       help="best-first: tactics per expanded state")  # fmt: skip
+    prove.add_argument(
+        "--num-candidates",
+        type=int,
+        default=SearchConfig.num_candidates,
+        help="best-first: tactics per expanded state",
+    )
     prove.add_argument("--temperature", type=float, default=1.0)
-    prove.add_argument("--batch-size", type=int, default=None,
-                       help="states per generator call (default: rollouts 32, best-first 1)")  # fmt: skip
+    prove.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="states per generator call (default: rollouts 32, best-first 1)",
+    )
     prove.add_argument("--max-depth", type=int, default=Budget.max_depth)
     prove.add_argument("--tactic-timeout", type=float, default=Budget.tactic_timeout)
-    prove.add_argument("--all-passes", action="store_true",
-                       help="run every pass on a train theorem (default: stop at its first proof)")  # fmt: skip
+    prove.add_argument(
+        "--all-passes",
+        action="store_true",
+        help="run every pass on a train theorem (default: stop at its first proof)",
+    )
     prove.add_argument("--limit", type=int, metavar="K", help="only the first K train theorems")
     prove.add_argument(
         "--sample", type=int, metavar="K", help="a random sample of K train theorems"
     )
-    prove.add_argument("--proofs-per-theorem", type=int, default=1, metavar="K",
-                       help="new proofs added per theorem, shortest first (0: all distinct)")  # fmt: skip
+    prove.add_argument(
+        "--proofs-per-theorem",
+        type=int,
+        default=1,
+        metavar="K",
+        help="new proofs added per theorem, shortest first (0: all distinct)",
+    )
 
     train = parser.add_argument_group("retraining (the starting model's recipe)")
     how = train.add_mutually_exclusive_group()
-    how.add_argument("--continue-training", dest="from_scratch", action="store_false",
-                     help="continue from the previous round's model (default)")  # fmt: skip
-    how.add_argument("--from-scratch", dest="from_scratch", action="store_true",
-                     help="train each round's model from scratch")  # fmt: skip
+    how.add_argument(
+        "--continue-training",
+        dest="from_scratch",
+        action="store_false",
+        help="continue from the previous round's model (default)",
+    )
+    how.add_argument(
+        "--from-scratch",
+        dest="from_scratch",
+        action="store_true",
+        help="train each round's model from scratch",
+    )
     parser.set_defaults(from_scratch=False)
-    train.add_argument("--epochs", type=float, default=None,
-                       help="default 1 when continuing, the starting model's from scratch")  # fmt: skip
+    train.add_argument(
+        "--epochs",
+        type=float,
+        default=None,
+        help="default 1 when continuing, the starting model's from scratch",
+    )
     train.add_argument("--max-steps", type=int, default=None, help="optimizer steps per round")
     train.add_argument("--lr", type=float, default=None, help="default: the starting model's")
 
@@ -103,14 +141,22 @@ def config_from_args(args: argparse.Namespace) -> ExpertConfig:
     batch = args.batch_size or (32 if rollouts else 1)
 
     def search(stop_on_proof: bool) -> SearchConfig:
-        return SearchConfig(strategy=strategy, num_candidates=args.num_candidates,
-                            temperature=args.temperature, batch_size=batch,
-                            stop_on_proof=stop_on_proof)  # fmt: skip
+        return SearchConfig(
+            strategy=strategy,
+            num_candidates=args.num_candidates,
+            temperature=args.temperature,
+            batch_size=batch,
+            stop_on_proof=stop_on_proof,
+        )
 
     def budget(wall: float, passes: int | None) -> Budget:
-        return Budget(wall_clock=wall, max_passes=passes if rollouts else None,
-                      max_expansions=args.expansions, max_depth=args.max_depth,
-                      tactic_timeout=args.tactic_timeout)  # fmt: skip
+        return Budget(
+            wall_clock=wall,
+            max_passes=passes if rollouts else None,
+            max_expansions=args.expansions,
+            max_depth=args.max_depth,
+            tactic_timeout=args.tactic_timeout,
+        )
 
     if rollouts and (args.passes is None or args.passes < 1):
         raise UserError(f"--passes must be >= 1, got {args.passes}")

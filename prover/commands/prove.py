@@ -52,16 +52,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = what.add_mutually_exclusive_group()
     source.add_argument("--file", metavar="X.v", help="the Coq file that states it")
     source.add_argument("--benchmark", help="the benchmark that holds it (default coq-stdlib)")
-    what.add_argument("--coq-args", default=None,
-                      help="--file: extra coqtop/coqc flags (default: from _CoqProject)")  # fmt: skip
+    what.add_argument(
+        "--coq-args",
+        default=None,
+        help="--file: extra coqtop/coqc flags (default: from _CoqProject)",
+    )
     add_model_arguments(parser)
     add_search_arguments(parser, budget=300.0, strategy="best-first", allow_assumptions=True)
     out = parser.add_argument_group("output")
-    out.add_argument("--all-models", action="store_true",
-                     help="run every model of the ensemble even after one proved it")  # fmt: skip
+    out.add_argument(
+        "--all-models",
+        action="store_true",
+        help="run every model of the ensemble even after one proved it",
+    )
     out.add_argument("--seed", type=int, default=0, help="seed of sampled tactics")
-    out.add_argument("--db", default=str(DEFAULT_DB),
-                     help=f"SQLite file of the searches (default {DEFAULT_DB})")  # fmt: skip
+    out.add_argument(
+        "--db", default=str(DEFAULT_DB), help=f"SQLite file of the searches (default {DEFAULT_DB})"
+    )
     out.add_argument("--no-tree", action="store_true", help="store attempts and proofs, not trees")
     out.add_argument("--json", action="store_true", help="one JSON object on stdout")
     out.add_argument("--quiet", action="store_true", help="no progress output")
@@ -97,9 +104,18 @@ def proof_script(theorem: Theorem, tactics: list[str]) -> str:
 
 # What each model's entry of the output shows of its search.
 ROW_COLUMNS = (
-    "status", "reason", "start_failed", "proof", "attempts", "successes", "tactic_calls",
-    "expansions", "nodes", "seconds_start", "seconds_search",
-)  # fmt: skip
+    "status",
+    "reason",
+    "start_failed",
+    "proof",
+    "attempts",
+    "successes",
+    "tactic_calls",
+    "expansions",
+    "nodes",
+    "seconds_start",
+    "seconds_search",
+)
 
 
 def _assumes(db: SearchDB, run_id: int, name: str) -> list[str]:
@@ -131,8 +147,13 @@ def recheck(theorem: Theorem, row: dict[str, Any], search: SearchConfig) -> dict
         verification = refuse_assumptions(verification)
     if verification.ok:
         return {**row, "assumes": list(verification.assumes), "rechecked": True}
-    return {**row, "status": "stale", "rechecked": True, "assumes": [],
-            "reason": f"the stored proof no longer checks: {verification.reason}"}  # fmt: skip
+    return {
+        **row,
+        "status": "stale",
+        "rechecked": True,
+        "assumes": [],
+        "reason": f"the stored proof no longer checks: {verification.reason}",
+    }
 
 
 def prove_job(
@@ -153,22 +174,33 @@ def prove_job(
     results: list[dict[str, Any]] = []
     context = contexts_digest([job.theorem])
     for member, member_budget in zip(members, budgets, strict=True):
-        config = {**run_config(selection, member, search, member_budget,
-                               execution.store_tree), "command": "prove",
-                  "context": context}  # fmt: skip
+        config = {
+            **run_config(selection, member, search, member_budget, execution.store_tree),
+            "command": "prove",
+            "context": context,
+        }
         run_id, _ = db.open_run(config, total=1)
         cached = job.theorem.name in db.finished(run_id)
-        log(f"{member.label}: "
+        log(
+            f"{member.label}: "
             + ("answered from the database" if cached else "searching")
             + f" ({search.strategy.value}, {member_budget.wall_clock:g} s"
             + (f", {member_budget.max_passes} passes" if member_budget.max_passes else "")
-            + ")")  # fmt: skip
+            + ")"
+        )
         run_member(db, run_id, [job], search, member_budget, member, execution)
         row = db.theorem_row(run_id, job.theorem.name, ROW_COLUMNS)
-        result = {"model": member.label, "path": member.model, "run_id": run_id, **row,
-                  "proof": json.loads(row["proof"]) if row["proof"] else None,
-                  "cached": cached, "rechecked": False, "assumes": [],
-                  "refused": _refused(db, run_id, job.theorem.name)}  # fmt: skip
+        result = {
+            "model": member.label,
+            "path": member.model,
+            "run_id": run_id,
+            **row,
+            "proof": json.loads(row["proof"]) if row["proof"] else None,
+            "cached": cached,
+            "rechecked": False,
+            "assumes": [],
+            "refused": _refused(db, run_id, job.theorem.name),
+        }
         if result["status"] == "proved":
             if cached:
                 result = recheck(job.theorem, result, search)
@@ -187,21 +219,38 @@ def run(args: argparse.Namespace) -> int:
     search, budget = search_settings(args)
     # One proof is the goal here, not a pass@k estimate: rollouts stop at it.
     search = replace(search, stop_on_proof=True)
-    members = ens.resolve_members(ensemble=args.ensemble, models=args.models, model=args.model,
-                                  generator=args.generator,
-                                  benchmark=args.benchmark or "coq-stdlib")  # fmt: skip
+    members = ens.resolve_members(
+        ensemble=args.ensemble,
+        models=args.models,
+        model=args.model,
+        generator=args.generator,
+        benchmark=args.benchmark or "coq-stdlib",
+    )
     budgets = ens.member_budgets(budget, len(members), args.ensemble_budget)
     job = find_theorem(args)
     db_path = Path(args.db)
     if args.db == str(DEFAULT_DB):
         db_path.parent.mkdir(parents=True, exist_ok=True)
     execution = Execution(progress=False, store_tree=not args.no_tree, seed=args.seed)
-    selection = {"theorem": job.theorem.name, "file": job.theorem.file,
-                 "statement": job.theorem.statement, "seed": args.seed}  # fmt: skip
+    selection = {
+        "theorem": job.theorem.name,
+        "file": job.theorem.file,
+        "statement": job.theorem.statement,
+        "seed": args.seed,
+    }
     log = (lambda _: None) if args.quiet or args.json else (lambda s: print(s, file=sys.stderr))
     with SearchDB(db_path) as db:
-        results = prove_job(db, job, members, budgets, search, execution, selection,
-                            all_models=args.all_models, log=log)  # fmt: skip
+        results = prove_job(
+            db,
+            job,
+            members,
+            budgets,
+            search,
+            execution,
+            selection,
+            all_models=args.all_models,
+            log=log,
+        )
     if all(r["start_failed"] for r in results):
         # The theorem could not even be stated: bad input, not a failed search.
         reason = results[0]["reason"].removeprefix("environment failed to start: ")
@@ -221,11 +270,13 @@ def run(args: argparse.Namespace) -> int:
         "strategy": search.strategy.value,
         "ensemble_budget": args.ensemble_budget if len(members) > 1 else None,
         "db": str(db_path),
-        "config": {"flags": dict(vars(args)), "search": search.to_dict(),
-                   "budget": budget.to_dict(),
-                   "member_budgets": {m.label: b.to_dict() for m, b in zip(members, budgets,
-                                                                           strict=True)}},
-    }  # fmt: skip
+        "config": {
+            "flags": dict(vars(args)),
+            "search": search.to_dict(),
+            "budget": budget.to_dict(),
+            "member_budgets": {m.label: b.to_dict() for m, b in zip(members, budgets, strict=True)},
+        },
+    }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -241,17 +292,28 @@ def _print_summary(report: dict[str, Any]) -> None:
     else:
         stale = [r for r in report["models"] if r["status"] == "stale"]
         refused = sum(r["refused"] for r in report["models"])
-        why = (f": {stale[0]['reason']}" if stale else
-               f": {refused} proof(s) refused, relying on axioms beyond the standard "
-               "library (--refuse-assumptions)" if refused else "")  # fmt: skip
+        why = (
+            f": {stale[0]['reason']}"
+            if stale
+            else f": {refused} proof(s) refused, relying on axioms beyond the standard "
+            "library (--refuse-assumptions)"
+            if refused
+            else ""
+        )
         print(f"NOT PROVED {name}{why}\n")
     print(f"{'model':<12} {'status':<8} {'attempts':>8} {'tactics':>8} {'seconds':>8}  reason")
     for r in report["models"]:
         seconds = (r["seconds_start"] or 0) + (r["seconds_search"] or 0)
-        print(f"{r['model']:<12} {r['status']:<8} {r['attempts']:>8} {r['tactic_calls']:>8} "
-              f"{seconds:>8.1f}  {r['reason']}")  # fmt: skip
-    print(f"\nsearch log: {report['db']} (runs {', '.join(str(r['run_id']) for r in report['models'])})")
+        print(
+            f"{r['model']:<12} {r['status']:<8} {r['attempts']:>8} {r['tactic_calls']:>8} "
+            f"{seconds:>8.1f}  {r['reason']}"
+        )
+    print(
+        f"\nsearch log: {report['db']} (runs {', '.join(str(r['run_id']) for r in report['models'])})"
+    )
     from prover.commands.view import command_for
 
-    shown = next((r for r in report["models"] if r["model"] == report["found_by"]), report["models"][-1])
+    shown = next(
+        (r for r in report["models"] if r["model"] == report["found_by"]), report["models"][-1]
+    )
     print(f"browse its search tree: {command_for(report['db'], shown['run_id'])}")

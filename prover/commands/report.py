@@ -20,11 +20,19 @@ BENCHMARKS = Path(benchmarks.__file__).resolve().parent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--results", default=str(BENCHMARKS / "results"),
-                        help="stored results directory (default: benchmarks/results)")  # fmt: skip
-    parser.add_argument("--out", default=str(BENCHMARKS),
-                        help="where REPORT.md and figures/ go (default: benchmarks/)")  # fmt: skip
-    parser.add_argument("--models", help="collect the training numbers of the models under DIR first")
+    parser.add_argument(
+        "--results",
+        default=str(BENCHMARKS / "results"),
+        help="stored results directory (default: benchmarks/results)",
+    )
+    parser.add_argument(
+        "--out",
+        default=str(BENCHMARKS),
+        help="where REPORT.md and figures/ go (default: benchmarks/)",
+    )
+    parser.add_argument(
+        "--models", help="collect the training numbers of the models under DIR first"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

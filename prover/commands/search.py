@@ -39,8 +39,9 @@ from search.runner import run_jobs
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_selection_arguments(parser)
     add_search_arguments(parser, budget=60.0)
-    parser.add_argument("--generator", default="symbolic",
-                        help=f"tactic generator: {', '.join(GENERATORS)}")  # fmt: skip
+    parser.add_argument(
+        "--generator", default="symbolic", help=f"tactic generator: {', '.join(GENERATORS)}"
+    )
     out = parser.add_argument_group("output")
     out.add_argument("--db", required=True, help="SQLite file of the run (created or resumed)")
     out.add_argument("--no-tree", action="store_true", help="store attempts and proofs, not trees")
@@ -90,8 +91,14 @@ def run(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         counts = db.summary(run_id)
-        with tqdm(total=len(jobs), initial=len(jobs) - len(todo), disable=args.quiet,
-                  unit="thm", file=sys.stderr, dynamic_ncols=True) as bar:  # fmt: skip
+        with tqdm(
+            total=len(jobs),
+            initial=len(jobs) - len(todo),
+            disable=args.quiet,
+            unit="thm",
+            file=sys.stderr,
+            dynamic_ncols=True,
+        ) as bar:
             for record in records:
                 db.write(run_id, record)
                 counts[record.status] = counts.get(record.status, 0) + 1
@@ -109,9 +116,11 @@ def run(args: argparse.Namespace) -> int:
     for name, axioms in sorted(assumed.items()):
         print(f"PROVED {name}{assumes_note(axioms)}")
     if assumed or refused:
-        print(f"axioms beyond the standard library: {len(assumed)} proved theorem(s) rely on "
-              f"them; {len(refused)} theorem(s) not proved because their proofs did"
-              + ("" if config.allow_assumptions else " (--allow-assumptions accepts them)"))  # fmt: skip
+        print(
+            f"axioms beyond the standard library: {len(assumed)} proved theorem(s) rely on "
+            f"them; {len(refused)} theorem(s) not proved because their proofs did"
+            + ("" if config.allow_assumptions else " (--allow-assumptions accepts them)")
+        )
     print(
         f"proved {s['proved']}/{s['total']} ({100 * share:.1f}%); "
         f"failed {s['failed']} (environment did not start: {s['start_failed']}); "

@@ -12,7 +12,8 @@ from lean_env.errors import UserError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--benchmark", default="coq-stdlib",
+        "--benchmark",
+        default="coq-stdlib",
         help="coq-stdlib, a benchmark directory, leandojo:PATH or minif2f:PATH",
     )
     parser.add_argument("--top", type=int, default=20, help="how many common tactics to list")

@@ -36,26 +36,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", help="benchmark directory (default: data/benchmarks/<library or folder name>)"
     )
     parser.add_argument(
-        "--include", action="append", default=[], metavar="DIR",
+        "--include",
+        action="append",
+        default=[],
+        metavar="DIR",
         help="trace only this sub-directory (repeatable; the stdlib default is its "
         "default selection)",
     )
     parser.add_argument(
-        "--exclude", action="append", default=[], metavar="DIR",
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="DIR",
         help="skip this sub-directory (repeatable)",
     )
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="parallel files (default: all cores)"
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="parallel files (default: all cores)",
     )
     parser.add_argument(
-        "--tactic-timeout", type=float, default=DEFAULT_TRACE_TACTIC_TIMEOUT, metavar="SECONDS",
+        "--tactic-timeout",
+        type=float,
+        default=DEFAULT_TRACE_TACTIC_TIMEOUT,
+        metavar="SECONDS",
         help="per-step limit while replaying human proofs",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/val/test split")
     parser.add_argument("--test-size", type=int, default=1000)
     parser.add_argument("--val-size", type=int, default=500)
     parser.add_argument(
-        "--no-recheck", action="store_true",
+        "--no-recheck",
+        action="store_true",
         help="skip the coqc re-check of the replayed proofs (faster, less safe)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

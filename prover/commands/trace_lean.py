@@ -27,10 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     benchmark = load_benchmark(args.benchmark)
-    repos = sorted({
-        (t.theorem.repo, t.theorem.commit) for t in benchmark.theorem_list
-        if t.theorem.backend is Backend.LEAN and t.theorem.repo
-    }, key=lambda rc: (rc[0], rc[1] or ""))  # fmt: skip
+    repos = sorted(
+        {
+            (t.theorem.repo, t.theorem.commit)
+            for t in benchmark.theorem_list
+            if t.theorem.backend is Backend.LEAN and t.theorem.repo
+        },
+        key=lambda rc: (rc[0], rc[1] or ""),
+    )
     if not repos:
         raise UserError(f"{args.benchmark}: no Lean theorem, nothing to trace")
     errors, warnings = lean_setup_problems()

@@ -34,14 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     loss.add_argument("--loss", choices=LOSSES, default="ce")
     loss.add_argument("--n", type=float, default=1.0, help="N of pass@N (N' for dcostep)")
     loss.add_argument(
-        "--epsilon", type=float, default=None,
+        "--epsilon",
+        type=float,
+        default=None,
         help="refill threshold on the factor F (default 1e-3; dcoa 0.01; 0 disables the refill)",
-    )  # fmt: skip
+    )
     loss.add_argument("--samples", type=int, default=16, help="dcoa: completions per example")
     loss.add_argument(
-        "--length-normalize", action="store_true",
+        "--length-normalize",
+        action="store_true",
         help="divide each example's NLL by its number of target tokens (off: the paper's loss)",
-    )  # fmt: skip
+    )
     model = parser.add_argument_group("model")
     model.add_argument(
         "--base-model", metavar="PATH", help="start from a HF checkpoint dir (or GGUF)"
@@ -57,9 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--max-prompt-tokens", type=int, default=p.max_prompt_tokens)
     model.add_argument("--max-tactic-tokens", type=int, default=p.max_tactic_tokens)
     model.add_argument(
-        "--retrieval-tokens", type=int, default=p.retrieval_tokens,
+        "--retrieval-tokens",
+        type=int,
+        default=p.retrieval_tokens,
         help="token budget of the retrieved tactics in the prompt (0: no retrieval)",
-    )  # fmt: skip
+    )
     model.add_argument(
         "--retrieved", type=int, default=p.retrieved, help="at most this many retrieved tactics"
     )
@@ -99,17 +104,26 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         benchmark=args.benchmark,
         out=args.out,
         loss=LossConfig(
-            name=args.loss, n=args.n, epsilon=args.epsilon, samples=args.samples,
+            name=args.loss,
+            n=args.n,
+            epsilon=args.epsilon,
+            samples=args.samples,
             length_normalize=args.length_normalize,
         ),
         base_model=args.base_model,
         model=ModelConfig(
-            hidden=args.hidden, layers=args.layers, heads=args.heads, mlp=args.mlp,
-            vocab_size=args.vocab_size, attention=args.attention,
+            hidden=args.hidden,
+            layers=args.layers,
+            heads=args.heads,
+            mlp=args.mlp,
+            vocab_size=args.vocab_size,
+            attention=args.attention,
         ),
         prompt=PromptFormat(
-            max_prompt_tokens=args.max_prompt_tokens, max_tactic_tokens=args.max_tactic_tokens,
-            retrieval_tokens=args.retrieval_tokens, retrieved=args.retrieved,
+            max_prompt_tokens=args.max_prompt_tokens,
+            max_tactic_tokens=args.max_tactic_tokens,
+            retrieval_tokens=args.retrieval_tokens,
+            retrieved=args.retrieved,
         ),
         batch_size=args.batch_size,
         grad_accum=args.grad_accum,
@@ -128,7 +142,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         group_by_length=not args.no_group_by_length,
         resume=args.resume,
         progress=not args.no_progress,
-    )  # fmt: skip
+    )
 
 
 def run(args: argparse.Namespace) -> int:

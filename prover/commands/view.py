@@ -20,13 +20,20 @@ from prover.view.tree import MAX_NODES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", required=True, help="SQLite file written by dco search/evaluate/prove")
-    parser.add_argument("--run", type=int, metavar="ID", help="which run of the file (default: the latest)")
-    parser.add_argument("--out", metavar="DIR", help="write the site here (replaces an earlier site)")
+    parser.add_argument(
+        "--db", required=True, help="SQLite file written by dco search/evaluate/prove"
+    )
+    parser.add_argument(
+        "--run", type=int, metavar="ID", help="which run of the file (default: the latest)"
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="write the site here (replaces an earlier site)"
+    )
     parser.add_argument("--serve", action="store_true", help="serve the site on 127.0.0.1 instead")
     parser.add_argument("--port", type=int, default=8000, help="port for --serve (0: any free one)")
-    parser.add_argument("--max-nodes", type=int, default=MAX_NODES,
-                        help="most tree nodes one theorem page embeds")  # fmt: skip
+    parser.add_argument(
+        "--max-nodes", type=int, default=MAX_NODES, help="most tree nodes one theorem page embeds"
+    )
 
 
 def command_for(db: str | Path, run_id: int, out: str | Path | None = None) -> str:
@@ -55,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     summary, out = build_site(args.db, args.run, args.out, args.max_nodes)
     c = summary.counts
-    print(f"run {summary.run.id}: {c['proved']} proved, {c['failed']} failed, {c['open']} open "
-          f"of {c['total']}; site: {out / 'index.html'}")  # fmt: skip
+    print(
+        f"run {summary.run.id}: {c['proved']} proved, {c['failed']} failed, {c['open']} open "
+        f"of {c['total']}; site: {out / 'index.html'}"
+    )
     return 0

@@ -54,10 +54,16 @@ def select(benchmark: str, selection: Selection) -> list[Job]:
     """The jobs of a split selection, chosen as ``dco search`` chooses them."""
     from prover.options import select_jobs
 
-    return select_jobs(argparse.Namespace(
-        benchmark=benchmark, split=selection.split, theorem=[], sample=selection.sample,
-        seed=selection.seed, limit=selection.limit,
-    ))  # fmt: skip
+    return select_jobs(
+        argparse.Namespace(
+            benchmark=benchmark,
+            split=selection.split,
+            theorem=[],
+            sample=selection.sample,
+            seed=selection.seed,
+            limit=selection.limit,
+        )
+    )
 
 
 @dataclass
@@ -76,7 +82,9 @@ class Run:
         }
 
 
-def run(config: ExpertConfig, log: Log = print, extra: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def run(
+    config: ExpertConfig, log: Log = print, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Run (or continue) the rounds; returns the summary also written to
     ``OUT/summary.json``. ``extra`` goes into the summary's config."""
     import torch
@@ -88,9 +96,15 @@ def run(config: ExpertConfig, log: Log = print, extra: dict[str, Any] | None = N
         with SearchDB(config.db_path) as db:
             store = ExpertStore(db.db)
             store.check_identity(config.identity())
-            state = Run(config, db, store, load_benchmark(config.benchmark),
-                        select(config.benchmark, config.train),
-                        select(config.benchmark, config.test), log)  # fmt: skip
+            state = Run(
+                config,
+                db,
+                store,
+                load_benchmark(config.benchmark),
+                select(config.benchmark, config.train),
+                select(config.benchmark, config.test),
+                log,
+            )
             for r in range(config.rounds + 1):
                 row = store.round(r)
                 if row is not None and row["status"] == DONE:
@@ -127,8 +141,14 @@ def _round_zero(state: Run, threads: int) -> None:
     start = _start_models(state, threads)
     models = {label(n): str(start[n]) for n in state.config.n_primes}
     if state.store.round(0) is None:
-        state.store.start_round(0, state.config.identity(), EVALUATING, models=models,
-                                train_pool=len(state.pool), proved_so_far=0)  # fmt: skip
+        state.store.start_round(
+            0,
+            state.config.identity(),
+            EVALUATING,
+            models=models,
+            train_pool=len(state.pool),
+            proved_so_far=0,
+        )
     _evaluate(state, 0, models, {})
 
 
@@ -158,7 +178,9 @@ def _round(state: Run, r: int, threads: int) -> None:
     _evaluate(state, r, row["models"], seconds)
 
 
-def _prove(state: Run, r: int, row: dict[str, Any], models: dict[str, str], seconds: dict[str, float]) -> None:  # fmt: skip
+def _prove(
+    state: Run, r: int, row: dict[str, Any], models: dict[str, str], seconds: dict[str, float]
+) -> None:
     config, db = state.config, state.db
     targets = row["targets"]
     wanted = set(targets)
@@ -172,26 +194,43 @@ def _prove(state: Run, r: int, row: dict[str, Any], models: dict[str, str], seco
             break
         state.log(f"round {r}: searching {len(jobs)} train theorems with {name}")
         run_config = {
-            "kind": "expert-prove", "round": r, "label": name, "model": models[name],
-            "benchmark": config.benchmark, "split": "train", "targets": len(jobs),
-            "targets_sha": digest, "search": config.search.to_dict(),
-            "budget": config.budget.to_dict(), "seed": config.seed + r,
-        }  # fmt: skip
+            "kind": "expert-prove",
+            "round": r,
+            "label": name,
+            "model": models[name],
+            "benchmark": config.benchmark,
+            "split": "train",
+            "targets": len(jobs),
+            "targets_sha": digest,
+            "search": config.search.to_dict(),
+            "budget": config.budget.to_dict(),
+            "seed": config.seed + r,
+        }
         runs[name] = run_search(
-            db, jobs, run_config, config.search, config.budget, Path(models[name]),
-            seed=config.seed + r, workers=config.workers, progress=config.progress,
+            db,
+            jobs,
+            run_config,
+            config.search,
+            config.budget,
+            Path(models[name]),
+            seed=config.seed + r,
+            workers=config.workers,
+            progress=config.progress,
             desc=f"round {r} {name} train",
-        )  # fmt: skip
+        )
         state.store.update_round(r, prove_runs=runs)
     seconds["prove"] = seconds.get("prove", 0.0) + time.perf_counter() - t0
 
     t1 = time.perf_counter()
     found = found_proofs(db, runs)
     selected = select_and_trace(
-        found, state.by_name, state.store.known_proofs(),
-        per_theorem=config.proofs_per_theorem, round_=r,
+        found,
+        state.by_name,
+        state.store.known_proofs(),
+        per_theorem=config.proofs_per_theorem,
+        round_=r,
         tactic_timeout=max(10.0, 4 * config.budget.tactic_timeout),
-    )  # fmt: skip
+    )
     round_dir = config.round_dir(r)
     round_dir.mkdir(parents=True, exist_ok=True)
     write_steps(round_dir / "added_steps.jsonl", selected.steps)
@@ -201,13 +240,20 @@ def _prove(state: Run, r: int, row: dict[str, Any], models: dict[str, str], seco
     before = state.store.proved() & pool
     after = before | {row_["theorem"] for row_ in selected.rows}
     state.store.record_proofs(
-        r, selected.rows, status=TRAINING, prove_runs=runs,
+        r,
+        selected.rows,
+        status=TRAINING,
+        prove_runs=runs,
         proofs_found=len({(p.theorem, p.tactics) for p in found}),
-        new_theorems=len(after - before), added_proofs=status.count(ADDED),
-        added_steps=len(selected.steps), duplicates=status.count("duplicate"),
-        capped=status.count("capped"), replay_failed=status.count("replay_failed"),
-        proved_so_far=len(after), seconds=seconds,
-    )  # fmt: skip
+        new_theorems=len(after - before),
+        added_proofs=status.count(ADDED),
+        added_steps=len(selected.steps),
+        duplicates=status.count("duplicate"),
+        capped=status.count("capped"),
+        replay_failed=status.count("replay_failed"),
+        proved_so_far=len(after),
+        seconds=seconds,
+    )
     state.log(
         f"round {r}: {len(after - before)} train theorems newly proved; "
         f"{status.count(ADDED)} proofs added ({len(selected.steps)} steps), "
@@ -216,7 +262,14 @@ def _prove(state: Run, r: int, row: dict[str, Any], models: dict[str, str], seco
     )
 
 
-def _train(state: Run, r: int, row: dict[str, Any], previous: dict[str, str], seconds: dict[str, float], threads: int) -> dict[str, str]:  # fmt: skip
+def _train(
+    state: Run,
+    r: int,
+    row: dict[str, Any],
+    previous: dict[str, str],
+    seconds: dict[str, float],
+    threads: int,
+) -> dict[str, str]:
     config = state.config
     added = [config.round_dir(k) / "added_steps.jsonl" for k in range(1, r + 1)]
     if not row.get("added_steps"):
@@ -234,7 +287,9 @@ def _train(state: Run, r: int, row: dict[str, Any], previous: dict[str, str], se
         how = "continuing" if config.continue_training else "from scratch"
         state.log(f"round {r}: training the {name} model ({how}) into {out}")
         torch.set_num_threads(threads)
-        train_config = models_.round_model_config(config, start[n], Path(previous[name]), bench_dir, out)  # fmt: skip
+        train_config = models_.round_model_config(
+            config, start[n], Path(previous[name]), bench_dir, out
+        )
         models[name] = str(models_.train_model(train_config))
     seconds["train"] = time.perf_counter() - t0
     return models
@@ -250,27 +305,44 @@ def _evaluate(state: Run, r: int, models: dict[str, str], seconds: dict[str, flo
         model = Path(models[name])
         # No round in the config: a model kept from the last round is the same run.
         run_config = {
-            "kind": "expert-test", "label": name, "model": str(model),
-            "benchmark": config.benchmark, "selection": config.test.to_dict(),
-            "search": config.test_search.to_dict(), "budget": config.test_budget.to_dict(),
+            "kind": "expert-test",
+            "label": name,
+            "model": str(model),
+            "benchmark": config.benchmark,
+            "selection": config.test.to_dict(),
+            "search": config.test_search.to_dict(),
+            "budget": config.test_budget.to_dict(),
             "seed": config.seed,
-        }  # fmt: skip
+        }
         state.log(f"round {r}: evaluating {name} on {len(state.test)} test theorems")
         run_id = run_search(
-            db, state.test, run_config, config.test_search, config.test_budget, model,
-            seed=config.seed, workers=config.workers, progress=config.progress,
+            db,
+            state.test,
+            run_config,
+            config.test_search,
+            config.test_budget,
+            model,
+            seed=config.seed,
+            workers=config.workers,
+            progress=config.progress,
             desc=f"round {r} {name} test",
-        )  # fmt: skip
+        )
         run_ids.append(run_id)
-        scores[name] = score(db, run_id, name, model, n, config.test_search, config.test_budget).to_dict()  # fmt: skip
+        scores[name] = score(
+            db, run_id, name, model, n, config.test_search, config.test_budget
+        ).to_dict()
     ensemble = None
     if len(run_ids) > 1:
         proved = db.proved_theorems(run_ids)
-        ensemble = {"label": f"ensemble({','.join(f'{n:g}' for n in config.n_primes)})",
-                    "proved": len(proved), "total": len(state.test)}  # fmt: skip
+        ensemble = {
+            "label": f"ensemble({','.join(f'{n:g}' for n in config.n_primes)})",
+            "proved": len(proved),
+            "total": len(state.test),
+        }
     seconds["evaluate"] = seconds.get("evaluate", 0.0) + time.perf_counter() - t0
-    state.store.update_round(r, status=DONE, test=scores, ensemble=ensemble, seconds=seconds,
-                             finished_at=now())  # fmt: skip
+    state.store.update_round(
+        r, status=DONE, test=scores, ensemble=ensemble, seconds=seconds, finished_at=now()
+    )
 
 
 def write_summary(state: Run, started: str, extra: dict[str, Any] | None) -> dict[str, Any]:

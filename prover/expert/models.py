@@ -48,10 +48,16 @@ def start_model_config(config: ExpertConfig, n_prime: float, out: Path) -> Train
     defaults with the loss of this N'."""
     loss = LossConfig(name="ce") if n_prime == 1 else LossConfig(name="dcostep", n=n_prime)
     return TrainConfig(
-        benchmark=config.benchmark, out=str(out), loss=loss,
-        epochs=config.epochs or TrainConfig.epochs, max_steps=config.max_steps, lr=config.lr,
-        seed=config.seed, resume=True, progress=config.progress,
-    )  # fmt: skip
+        benchmark=config.benchmark,
+        out=str(out),
+        loss=loss,
+        epochs=config.epochs or TrainConfig.epochs,
+        max_steps=config.max_steps,
+        lr=config.lr,
+        seed=config.seed,
+        resume=True,
+        progress=config.progress,
+    )
 
 
 def round_model_config(
@@ -61,13 +67,16 @@ def round_model_config(
     ``previous`` after the last round."""
     meta = read_meta(start)
     if meta.get("loss") not in ("ce", "dcostep"):
-        raise UserError(f"{start}: expert iteration retrains CE or DCOstep models, "
-                        f"not {meta.get('loss')!r}")  # fmt: skip
+        raise UserError(
+            f"{start}: expert iteration retrains CE or DCOstep models, not {meta.get('loss')!r}"
+        )
     c: dict[str, Any] = meta.get("config") or {}
     loss = LossConfig(
-        name=meta["loss"], n=float(meta.get("n_prime") or 1), epsilon=meta.get("epsilon"),
+        name=meta["loss"],
+        n=float(meta.get("n_prime") or 1),
+        epsilon=meta.get("epsilon"),
         length_normalize=bool(meta.get("length_normalize")),
-    )  # fmt: skip
+    )
     recipe = TrainConfig(
         benchmark=str(benchmark_dir),
         out=str(out),
@@ -75,10 +84,23 @@ def round_model_config(
         base_model=meta.get("base_model"),
         model=ModelConfig.from_dict(meta.get("model_config") or {}),
         prompt=PromptFormat.from_dict(meta.get("prompt_format") or {}),
-        **{k: c[k] for k in ("batch_size", "grad_accum", "weight_decay", "warmup_steps",
-                             "schedule", "max_grad_norm", "eval_limit", "seed",
-                             "mixed_precision", "group_by_length") if k in c},
-    )  # fmt: skip
+        **{
+            k: c[k]
+            for k in (
+                "batch_size",
+                "grad_accum",
+                "weight_decay",
+                "warmup_steps",
+                "schedule",
+                "max_grad_norm",
+                "eval_limit",
+                "seed",
+                "mixed_precision",
+                "group_by_length",
+            )
+            if k in c
+        },
+    )
     # The starting model's effective peak learning rate (its own default
     # depends on whether it was fine-tuned), kept when continuing: a round is
     # the same recipe run for more epochs on more data.

@@ -59,7 +59,9 @@ class Replayed:
     error: str = ""
 
 
-def replay(theorem: Theorem, tactics: Sequence[str], sessions: FileSessions, timeout: float) -> Replayed:  # fmt: skip
+def replay(
+    theorem: Theorem, tactics: Sequence[str], sessions: FileSessions, timeout: float
+) -> Replayed:
     """Run ``tactics`` from the theorem's initial state, recording the state
     before each. (:func:`lean_env.coq.trace.replay` is the Coq tracer's own
     replay, which also applies Coq's tactic check; this one is for any
@@ -128,10 +130,18 @@ def select_and_trace(
                 if key in seen:
                     continue  # the same proof from another model, or recorded already
                 seen.add(key)
-                row = {"theorem": name, "key": key, "benchmark_id": bt.id,
-                       "tactics": json.dumps(list(proof.tactics), ensure_ascii=False),
-                       "length": len(proof.tactics), "found_by": proof.found_by,
-                       "run_id": proof.run_id, "status": DUPLICATE, "reason": None, "steps": 0}  # fmt: skip
+                row = {
+                    "theorem": name,
+                    "key": key,
+                    "benchmark_id": bt.id,
+                    "tactics": json.dumps(list(proof.tactics), ensure_ascii=False),
+                    "length": len(proof.tactics),
+                    "found_by": proof.found_by,
+                    "run_id": proof.run_id,
+                    "status": DUPLICATE,
+                    "reason": None,
+                    "steps": 0,
+                }
                 if key == human:
                     row["reason"] = "same tactics as the human proof"
                 elif per_theorem and added >= per_theorem:
@@ -144,10 +154,17 @@ def select_and_trace(
                         row["status"], row["steps"] = ADDED, len(traced.steps)
                         added += 1
                         out.steps.extend(
-                            {"theorem_id": bt.id, "index": i, "state": state, "tactic": tactic,
-                             "split": "train", "theorem": name, "round": round_}
+                            {
+                                "theorem_id": bt.id,
+                                "index": i,
+                                "state": state,
+                                "tactic": tactic,
+                                "split": "train",
+                                "theorem": name,
+                                "round": round_,
+                            }
                             for i, (state, tactic) in enumerate(traced.steps)
-                        )  # fmt: skip
+                        )
                 out.rows.append(row)
     finally:
         sessions.close()
@@ -162,8 +179,10 @@ def write_steps(path: Path, steps: Iterable[dict[str, Any]]) -> None:
 def read_steps(path: Path) -> list[Step]:
     with path.open(encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
-    return [Step(int(d["theorem_id"]), int(d["index"]), d["state"], d["tactic"], d["split"])
-            for d in rows]  # fmt: skip
+    return [
+        Step(int(d["theorem_id"]), int(d["index"]), d["state"], d["tactic"], d["split"])
+        for d in rows
+    ]
 
 
 def write_augmented(directory: Path, base: Benchmark, added: Sequence[Path], round_: int) -> Path:
@@ -172,8 +191,11 @@ def write_augmented(directory: Path, base: Benchmark, added: Sequence[Path], rou
     extra = [step for path in added for step in read_steps(path)]
     meta = dict(base.meta)
     meta["library"] = base.name  # the trainer's name for it, whatever the directory
-    meta["expert_iteration"] = {"round": round_, "added_steps": len(extra),
-                                "added_from": [str(p) for p in added]}  # fmt: skip
+    meta["expert_iteration"] = {
+        "round": round_,
+        "added_steps": len(extra),
+        "added_from": [str(p) for p in added],
+    }
     write_benchmark(
         directory, Benchmark(base.name, base.theorem_list, base.step_list + extra, meta)
     )

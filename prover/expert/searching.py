@@ -55,23 +55,41 @@ def run_search(
     # The theorems' contexts are part of the key: edited files are a new run.
     keyed = {**run_config, "context": contexts_digest(j.theorem for j in jobs)}
     run_id, _ = db.open_run(keyed, total=len(jobs))
-    run_member(db, run_id, jobs, search, budget, Member(desc, f"model:{model}", str(model)),
-               Execution(workers=workers, progress=progress, seed=seed))  # fmt: skip
+    run_member(
+        db,
+        run_id,
+        jobs,
+        search,
+        budget,
+        Member(desc, f"model:{model}", str(model)),
+        Execution(workers=workers, progress=progress, seed=seed),
+    )
     return run_id
 
 
 def score(
-    db: SearchDB, run_id: int, label: str, model: Path, n_prime: float, search: SearchConfig,
+    db: SearchDB,
+    run_id: int,
+    label: str,
+    model: Path,
+    n_prime: float,
+    search: SearchConfig,
     budget: Budget,
-) -> Score:  # fmt: skip
+) -> Score:
     summary = db.summary(run_id)
     attempts = db.attempt_successes(run_id)
     rollouts = search.strategy is Strategy.ROLLOUTS
     passes = budget.max_passes if rollouts else None
     curve = pass_at_k_curve(attempts, ks_for(passes or 1), strict=False) if attempts else []
     return Score(
-        label=label, model=str(model), n_prime=n_prime, run_id=run_id,
-        proved=summary["proved"], total=summary["total"], start_failed=summary["start_failed"],
-        passes=passes, seconds=round(db.seconds(run_id), 3),
+        label=label,
+        model=str(model),
+        n_prime=n_prime,
+        run_id=run_id,
+        proved=summary["proved"],
+        total=summary["total"],
+        start_failed=summary["start_failed"],
+        passes=passes,
+        seconds=round(db.seconds(run_id), 3),
         pass_at_k={str(p.k): p.estimate for p in curve},
-    )  # fmt: skip
+    )

@@ -43,20 +43,48 @@ JSON_COLUMNS = ("config", "targets", "prove_runs", "models", "test", "ensemble",
 
 SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     ROUNDS: (
-        {"round": int, "status": str, "config": str, "config_hash": str, "train_pool": int,
-         "targets": str, "prove_runs": str, "proofs_found": int, "new_theorems": int,
-         "added_proofs": int, "added_steps": int, "duplicates": int, "capped": int,
-         "replay_failed": int, "proved_so_far": int, "models": str, "test": str,
-         "ensemble": str, "seconds": str, "started_at": str, "finished_at": str},
+        {
+            "round": int,
+            "status": str,
+            "config": str,
+            "config_hash": str,
+            "train_pool": int,
+            "targets": str,
+            "prove_runs": str,
+            "proofs_found": int,
+            "new_theorems": int,
+            "added_proofs": int,
+            "added_steps": int,
+            "duplicates": int,
+            "capped": int,
+            "replay_failed": int,
+            "proved_so_far": int,
+            "models": str,
+            "test": str,
+            "ensemble": str,
+            "seconds": str,
+            "started_at": str,
+            "finished_at": str,
+        },
         "round",
     ),
     PROOFS: (
-        {"theorem": str, "key": str, "round": int, "benchmark_id": int, "tactics": str,
-         "length": int, "found_by": str, "run_id": int, "status": str, "reason": str,
-         "steps": int},
+        {
+            "theorem": str,
+            "key": str,
+            "round": int,
+            "benchmark_id": int,
+            "tactics": str,
+            "length": int,
+            "found_by": str,
+            "run_id": int,
+            "status": str,
+            "reason": str,
+            "steps": int,
+        },
         ("theorem", "key"),
     ),
-}  # fmt: skip
+}
 
 
 def proof_key(tactics: list[str] | tuple[str, ...]) -> str:
@@ -75,8 +103,10 @@ class ExpertStore:
             if name in existing:
                 missing = set(columns) - set(db[name].columns_dict)
                 if missing:
-                    raise UserError(f"table {name} lacks columns {sorted(missing)}: "
-                                    "not written by this version of `dco expert-iterate`")  # fmt: skip
+                    raise UserError(
+                        f"table {name} lacks columns {sorted(missing)}: "
+                        "not written by this version of `dco expert-iterate`"
+                    )
                 continue
             with db.atomic():
                 db[name].create(columns, pk=pk)
@@ -110,8 +140,14 @@ class ExpertStore:
         return [row for r in ids if (row := self.round(r)) is not None]
 
     def start_round(self, r: int, identity: dict[str, Any], status: str, **fields: Any) -> None:
-        row = {"round": r, "status": status, "config": identity,
-               "config_hash": config_hash(identity), "started_at": now(), **fields}  # fmt: skip
+        row = {
+            "round": r,
+            "status": status,
+            "config": identity,
+            "config_hash": config_hash(identity),
+            "started_at": now(),
+            **fields,
+        }
         with self.db.atomic():
             self.db[ROUNDS].insert(_encode(row), replace=True)
 

@@ -24,17 +24,66 @@ from lean_env.errors import UserError
 # it can show.
 REQUIRED: dict[str, tuple[str, ...]] = {
     "runs": ("id", "config", "code_version", "started_at", "ended_at", "total"),
-    "theorems": ("run_id", "theorem", "file", "statement", "status", "reason", "start_failed",
-                 "proof", "attempts", "successes", "tactic_calls", "memo_hits", "expansions",
-                 "nodes", "seconds_start", "seconds_search", "stats", "finished_at"),
-    "nodes": ("run_id", "theorem", "node", "kind", "status", "depth", "parent", "tactic",
-              "logprob", "goals", "num_goals", "expanded", "message", "cycle_to"),
+    "theorems": (
+        "run_id",
+        "theorem",
+        "file",
+        "statement",
+        "status",
+        "reason",
+        "start_failed",
+        "proof",
+        "attempts",
+        "successes",
+        "tactic_calls",
+        "memo_hits",
+        "expansions",
+        "nodes",
+        "seconds_start",
+        "seconds_search",
+        "stats",
+        "finished_at",
+    ),
+    "nodes": (
+        "run_id",
+        "theorem",
+        "node",
+        "kind",
+        "status",
+        "depth",
+        "parent",
+        "tactic",
+        "logprob",
+        "goals",
+        "num_goals",
+        "expanded",
+        "message",
+        "cycle_to",
+    ),
     "edges": ("run_id", "theorem", "src", "dst", "tactic", "logprob", "result", "seconds"),
-    "attempts": ("run_id", "theorem", "idx", "success", "outcome", "steps", "logprob",
-                 "tactics", "seconds"),
-    "proofs": ("run_id", "theorem", "idx", "tactics", "length", "verified", "reason", "axioms",
-               "seconds"),
-}  # fmt: skip
+    "attempts": (
+        "run_id",
+        "theorem",
+        "idx",
+        "success",
+        "outcome",
+        "steps",
+        "logprob",
+        "tactics",
+        "seconds",
+    ),
+    "proofs": (
+        "run_id",
+        "theorem",
+        "idx",
+        "tactics",
+        "length",
+        "verified",
+        "reason",
+        "axioms",
+        "seconds",
+    ),
+}
 
 # A reader waits this long for a writer holding an exclusive lock, then gives up.
 BUSY_TIMEOUT_MS = 3000
@@ -142,24 +191,25 @@ class RunReader:
             config = json.loads(row["config"] or "{}")
         except json.JSONDecodeError:
             config = {"unreadable config": row["config"]}
-        return RunInfo(row["id"], config, row["code_version"], row["started_at"],
-                       row["ended_at"], row["total"])  # fmt: skip
+        return RunInfo(
+            row["id"], config, row["code_version"], row["started_at"], row["ended_at"], row["total"]
+        )
 
     # -- theorems --------------------------------------------------------------
     def theorems(self, run_id: int) -> list[dict[str, Any]]:
         """Every committed theorem of the run, by name, with its stats parsed."""
-        rows = list(self._query(
-            "SELECT * FROM theorems WHERE run_id = ? ORDER BY theorem", (run_id,)
-        ))  # fmt: skip
+        rows = list(
+            self._query("SELECT * FROM theorems WHERE run_id = ? ORDER BY theorem", (run_id,))
+        )
         for row in rows:
             row["stats"] = _json(row["stats"], {})
             row["proof"] = _json(row["proof"], None)
         return rows
 
     def theorem(self, run_id: int, name: str) -> dict[str, Any] | None:
-        rows = list(self._query(
-            "SELECT * FROM theorems WHERE run_id = ? AND theorem = ?", (run_id, name)
-        ))  # fmt: skip
+        rows = list(
+            self._query("SELECT * FROM theorems WHERE run_id = ? AND theorem = ?", (run_id, name))
+        )
         if not rows:
             return None
         row = rows[0]
@@ -169,27 +219,43 @@ class RunReader:
 
     def tree(self, run_id: int, name: str) -> Tree:
         key = (run_id, name)
-        nodes = list(self._query(
-            "SELECT node, kind, status, depth, parent, tactic, logprob, goals, num_goals, "
-            "expanded, message, cycle_to FROM nodes WHERE run_id = ? AND theorem = ? "
-            "ORDER BY node", key))  # fmt: skip
-        edges = list(self._query(
-            "SELECT src, dst, tactic, logprob, result, seconds FROM edges "
-            "WHERE run_id = ? AND theorem = ? ORDER BY rowid", key))  # fmt: skip
+        nodes = list(
+            self._query(
+                "SELECT node, kind, status, depth, parent, tactic, logprob, goals, num_goals, "
+                "expanded, message, cycle_to FROM nodes WHERE run_id = ? AND theorem = ? "
+                "ORDER BY node",
+                key,
+            )
+        )
+        edges = list(
+            self._query(
+                "SELECT src, dst, tactic, logprob, result, seconds FROM edges "
+                "WHERE run_id = ? AND theorem = ? ORDER BY rowid",
+                key,
+            )
+        )
         return Tree(nodes, edges)
 
     def attempts(self, run_id: int, name: str) -> list[dict[str, Any]]:
-        rows = list(self._query(
-            "SELECT idx, success, outcome, steps, logprob, tactics, seconds FROM attempts "
-            "WHERE run_id = ? AND theorem = ? ORDER BY idx", (run_id, name)))  # fmt: skip
+        rows = list(
+            self._query(
+                "SELECT idx, success, outcome, steps, logprob, tactics, seconds FROM attempts "
+                "WHERE run_id = ? AND theorem = ? ORDER BY idx",
+                (run_id, name),
+            )
+        )
         for row in rows:
             row["tactics"] = _json(row["tactics"], [])
         return rows
 
     def proofs(self, run_id: int, name: str) -> list[dict[str, Any]]:
-        rows = list(self._query(
-            "SELECT idx, tactics, length, verified, reason, axioms, seconds FROM proofs "
-            "WHERE run_id = ? AND theorem = ? ORDER BY idx", (run_id, name)))  # fmt: skip
+        rows = list(
+            self._query(
+                "SELECT idx, tactics, length, verified, reason, axioms, seconds FROM proofs "
+                "WHERE run_id = ? AND theorem = ? ORDER BY idx",
+                (run_id, name),
+            )
+        )
         for row in rows:
             row["tactics"] = _json(row["tactics"], [])
             row["axioms"] = _json(row["axioms"], [])

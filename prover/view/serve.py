@@ -24,8 +24,9 @@ HOST = "127.0.0.1"
 REQUEST_TIMEOUT_S = 30  # a client that stops sending is dropped
 
 
-def make_server(db: str | Path, run_id: int | None, port: int,
-                max_nodes: int = MAX_NODES) -> ThreadingHTTPServer:  # fmt: skip
+def make_server(
+    db: str | Path, run_id: int | None, port: int, max_nodes: int = MAX_NODES
+) -> ThreadingHTTPServer:
     """A server for one run of ``db`` (checked now: a bad file fails before
     listening). ``port`` 0 picks a free one (``server.server_address``)."""
     with RunReader(db) as reader:
@@ -45,10 +46,16 @@ def make_server(db: str | Path, run_id: int | None, port: int,
             try:
                 found = render(db, run, path, max_nodes)
             except UserError as exc:
-                found = (HTTPStatus.SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
-                         f"error: {exc}\n".encode())  # fmt: skip
-            status, kind, body = found or (HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8",
-                                           b"not found\n")  # fmt: skip
+                found = (
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    "text/plain; charset=utf-8",
+                    f"error: {exc}\n".encode(),
+                )
+            status, kind, body = found or (
+                HTTPStatus.NOT_FOUND,
+                "text/plain; charset=utf-8",
+                b"not found\n",
+            )
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
@@ -68,8 +75,9 @@ def make_server(db: str | Path, run_id: int | None, port: int,
     return server
 
 
-def render(db: str | Path, run_id: int, path: str,
-           max_nodes: int = MAX_NODES) -> tuple[int, str, bytes] | None:  # fmt: skip
+def render(
+    db: str | Path, run_id: int, path: str, max_nodes: int = MAX_NODES
+) -> tuple[int, str, bytes] | None:
     """(status, content type, body) of one path of the site, None if it is not one."""
     html = "text/html; charset=utf-8"
     with RunReader(db) as reader:
@@ -79,15 +87,22 @@ def render(db: str | Path, run_id: int, path: str,
             return HTTPStatus.OK, html, index_html(summary, plot, pages_of(summary)).encode()
         if path == "/" + PLOT:
             buf = io.BytesIO()
-            return (HTTPStatus.OK, "image/png", buf.getvalue()) if write_plot(summary, buf) else None
+            return (
+                (HTTPStatus.OK, "image/png", buf.getvalue()) if write_plot(summary, buf) else None
+            )
         for row in summary.theorems:
             if path == "/" + page_name(row["theorem"]):
                 return HTTPStatus.OK, html, theorem_page(reader, summary, row, max_nodes).encode()
     return None
 
 
-def serve(db: str | Path, run_id: int | None, port: int, say: Callable[[str], None],
-          max_nodes: int = MAX_NODES) -> None:  # fmt: skip
+def serve(
+    db: str | Path,
+    run_id: int | None,
+    port: int,
+    say: Callable[[str], None],
+    max_nodes: int = MAX_NODES,
+) -> None:
     """Serve until Ctrl-C."""
     server = make_server(db, run_id, port, max_nodes)
     host, bound = server.server_address[:2]

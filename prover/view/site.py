@@ -50,13 +50,20 @@ def proof_script(row: dict[str, Any]) -> str | None:
     return f"{statement}\nProof.\n" + "\n".join(lines) + "\nQed."
 
 
-def theorem_page(reader: RunReader, summary: RunSummary, row: dict[str, Any],
-                 max_nodes: int = MAX_NODES) -> str:  # fmt: skip
+def theorem_page(
+    reader: RunReader, summary: RunSummary, row: dict[str, Any], max_nodes: int = MAX_NODES
+) -> str:
     name = row["theorem"]
     tree = payload(reader.tree(summary.run.id, name), row["proof"], max_nodes)
-    return theorem_html(summary, row, tree, reader.attempts(summary.run.id, name),
-                        reader.proofs(summary.run.id, name), proof_script(row),
-                        "../index.html")  # fmt: skip
+    return theorem_html(
+        summary,
+        row,
+        tree,
+        reader.attempts(summary.run.id, name),
+        reader.proofs(summary.run.id, name),
+        proof_script(row),
+        "../index.html",
+    )
 
 
 def pages_of(summary: RunSummary) -> dict[str, str]:
@@ -73,8 +80,13 @@ def write_plot(summary: RunSummary, path: Path | BinaryIO) -> bool:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.0, 3.2))
-    ax.plot([p.k for p in summary.passk], [p.estimate for p in summary.passk], marker="o",
-            markersize=3, label=summary.generator)  # fmt: skip
+    ax.plot(
+        [p.k for p in summary.passk],
+        [p.estimate for p in summary.passk],
+        marker="o",
+        markersize=3,
+        label=summary.generator,
+    )
     ax.set_xscale("log", base=2)
     ax.set_xlabel("k (attempts)")
     ax.set_ylabel("pass@k")
@@ -88,8 +100,9 @@ def write_plot(summary: RunSummary, path: Path | BinaryIO) -> bool:
     return True
 
 
-def build_site(db: str | Path, run_id: int | None, out: str | Path,
-               max_nodes: int = MAX_NODES) -> tuple[RunSummary, Path]:  # fmt: skip
+def build_site(
+    db: str | Path, run_id: int | None, out: str | Path, max_nodes: int = MAX_NODES
+) -> tuple[RunSummary, Path]:
     """Write the site of one run (the latest if ``run_id`` is None) to ``out``."""
     out = Path(out)
     _check_out(out)
@@ -131,8 +144,10 @@ def _check_out(out: Path) -> None:
         raise UserError(f"--out {out} exists and is not a directory")
     if (out / MARKER).exists() or not any(out.iterdir()):
         return
-    raise UserError(f"--out {out} is a non-empty directory that `dco view` did not write; "
-                    "choose a new or empty one")  # fmt: skip
+    raise UserError(
+        f"--out {out} is a non-empty directory that `dco view` did not write; "
+        "choose a new or empty one"
+    )
 
 
 def _swap(new: Path, out: Path) -> None:

@@ -67,8 +67,10 @@ def summarize(reader: RunReader, run_id: int | None) -> RunSummary:
         theorems=theorems,
         counts=counts,
         time=time_parts(theorems),
-        counters={k.replace("_", " "): sum(int(t["stats"].get(k) or 0) for t in theorems)
-                  for k in COUNTERS},  # fmt: skip
+        counters={
+            k.replace("_", " "): sum(int(t["stats"].get(k) or 0) for t in theorems)
+            for k in COUNTERS
+        },
         passk=passk_curve(successes),
         attempts_note=attempts_note(successes),
         first_success={name: seq.index(True) for name, seq in successes.items() if any(seq)},

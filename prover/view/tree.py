@@ -26,8 +26,18 @@ MAX_GOAL_CHARS = 4_000
 
 # Positions in a node's and an edge's JSON array (the page's script reads
 # them by the same names).
-NODE_FIELDS = ("id", "kind", "status", "depth", "num_goals", "goals", "message", "cycle_to",
-               "expanded", "logprob")  # fmt: skip
+NODE_FIELDS = (
+    "id",
+    "kind",
+    "status",
+    "depth",
+    "num_goals",
+    "goals",
+    "message",
+    "cycle_to",
+    "expanded",
+    "logprob",
+)
 EDGE_FIELDS = ("src", "dst", "tactic", "logprob", "result", "seconds", "own", "path", "shown")
 
 
@@ -87,8 +97,16 @@ def kept_nodes(tree: Tree, path: list[int], owner: dict[int, int], max_nodes: in
 def payload(tree: Tree, proof: list[str] | None, max_nodes: int = MAX_NODES) -> dict[str, Any]:
     """The JSON a theorem page embeds (see the module docstring)."""
     if not tree.nodes:
-        return {"nodes": [], "edges": [], "root": None, "total": 0, "shown": 0,
-                "path": [], "path_complete": not proof, "goals_cut": 0}  # fmt: skip
+        return {
+            "nodes": [],
+            "edges": [],
+            "root": None,
+            "total": 0,
+            "shown": 0,
+            "path": [],
+            "path_complete": not proof,
+            "goals_cut": 0,
+        }
     root = tree.nodes[0]["node"]
     path = proof_path(tree.edges, root, proof)
     owner = owners(tree, path)
@@ -102,15 +120,35 @@ def payload(tree: Tree, proof: list[str] | None, max_nodes: int = MAX_NODES) -> 
         goals = n["goals"] or ""
         if len(goals) > MAX_GOAL_CHARS:
             goals, cut = goals[:MAX_GOAL_CHARS] + "\n[... cut]", cut + 1
-        nodes.append([n["node"], n["kind"], n["status"], n["depth"], n["num_goals"], goals,
-                      n["message"], n["cycle_to"], n["expanded"],
-                      _round(n["logprob"])])  # fmt: skip
+        nodes.append(
+            [
+                n["node"],
+                n["kind"],
+                n["status"],
+                n["depth"],
+                n["num_goals"],
+                goals,
+                n["message"],
+                n["cycle_to"],
+                n["expanded"],
+                _round(n["logprob"]),
+            ]
+        )
     edges = [
-        [e["src"], e["dst"], e["tactic"], _round(e["logprob"]), e["result"], _round(e["seconds"]),
-         int(i in owning), int(i in on_path), int(e["dst"] in keep)]
+        [
+            e["src"],
+            e["dst"],
+            e["tactic"],
+            _round(e["logprob"]),
+            e["result"],
+            _round(e["seconds"]),
+            int(i in owning),
+            int(i in on_path),
+            int(e["dst"] in keep),
+        ]
         for i, e in enumerate(tree.edges)
         if e["src"] in keep
-    ]  # fmt: skip
+    ]
     return {
         "nodes": nodes,
         "edges": edges,

@@ -49,8 +49,10 @@ def main(label: str, repeats: int = 400) -> None:
             t0 = time.perf_counter()
             env.run_tactic(root, "intros n")
             back.append(time.perf_counter() - t0 - inside[0])
-    print(f"{label} chain_overhead_us {statistics.median(chain) * 1e6:.1f} "
-          f"backtrack_overhead_us {statistics.median(back) * 1e6:.1f}")  # fmt: skip
+    print(
+        f"{label} chain_overhead_us {statistics.median(chain) * 1e6:.1f} "
+        f"backtrack_overhead_us {statistics.median(back) * 1e6:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from types import TracebackType
 
+from .closing import Closing
 from .types import Backend, ProofState, TacticResult, Theorem, Verification
 
 DEFAULT_TACTIC_TIMEOUT = 5.0
 
 
-class Environment(ABC):
+class Environment(Closing, ABC):
     """An opened theorem. Subclasses start the assistant in ``__enter__``."""
 
     theorem: Theorem
@@ -44,17 +44,6 @@ class Environment(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
-
-    def __enter__(self) -> Environment:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_environment(

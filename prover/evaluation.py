@@ -12,7 +12,6 @@ same budget (``--model`` and ``--ensemble-budget each``).
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from benchmarks.passk import pass_at_k_curve
 from prover import ensemble as ens
 from prover.compare import timing
 from prover.ensemble import Member
+from prover.progress import write_records
 from search.budget import Budget
 from search.config import SearchConfig, Strategy
 from search.db import SearchDB
@@ -84,8 +84,6 @@ def run_member(
     with :meth:`SearchDB.open_run` from :func:`run_config`; theorems it
     committed before are skipped, and a finished run's model is not even
     loaded). A KeyboardInterrupt leaves every committed theorem in place."""
-    from tqdm import tqdm
-
     from prover.generators import make_generator
 
     done = db.finished(run_id)
@@ -117,21 +115,8 @@ def run_member(
             store_tree=execution.store_tree,
             seed=execution.seed,
         )
-    proved = db.summary(run_id)["proved"]
-    with tqdm(
-        total=len(jobs),
-        initial=len(jobs) - len(todo),
-        disable=not execution.progress,
-        desc=member.label,
-        unit="thm",
-        file=sys.stderr,
-        dynamic_ncols=True,
-    ) as bar:
-        for record in records:
-            db.write(run_id, record)
-            proved += record.status == "proved"
-            bar.set_postfix(proved=proved, refresh=False)
-            bar.update(1)
+    write_records(db, run_id, records, total=len(jobs), done=len(jobs) - len(todo),
+                  label=member.label, quiet=not execution.progress)  # fmt: skip
     db.end_run(run_id)
 
 

@@ -481,3 +481,19 @@ def check_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
             flag = action.option_strings[0] if action.option_strings else action.dest
             raise UserError(f"argument {flag}: {exc}") from None
         setattr(args, action.dest, checked if isinstance(value, list) else checked[0])
+
+
+def selection_config(args: argparse.Namespace, jobs: list[Job]) -> dict[str, Any]:
+    """The part of a run's identity the selection flags decide, with the
+    digest of the selected theorems' contexts (an edited file is a new run)."""
+    from lean_env.context_key import contexts_digest
+
+    return {
+        "benchmark": args.benchmark,
+        "split": args.split,
+        "theorems": sorted(args.theorem),
+        "sample": args.sample,
+        "limit": args.limit,
+        "seed": args.seed,
+        "context": contexts_digest(j.theorem for j in jobs),
+    }

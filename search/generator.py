@@ -41,6 +41,14 @@ class TacticGenerator(Protocol):
         ...
 
 
+def check_generate_args(k: int, temperature: float, sample: bool) -> None:
+    """The ValueError every ``generate`` gives for arguments it cannot honour."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if sample and temperature <= 0:
+        raise ValueError(f"sampling needs temperature > 0, got {temperature}")
+
+
 DEFAULT_TACTICS: tuple[str, ...] = (
     "intros",
     "reflexivity",

@@ -18,8 +18,8 @@ from typing import Any
 from lean_env.environment import Environment
 from lean_env.types import ProofFinished, ProofState
 
-from .data import PromptFormat, encode_prompt, eos_id, normalize_tactic, pad_id
-from .sampling import decode
+from .data import PromptFormat, encode_prompt, normalize_tactic
+from .sampling import decode_tactics
 
 HISTOGRAM_BINS = 10  # equal-width bins of [0, 1]
 
@@ -54,14 +54,7 @@ def greedy_tactics(
                 states[start : start + batch_size], found[start : start + batch_size], strict=True
             )
         ]
-        d = decode(
-            model,
-            prompts,
-            eos=eos_id(tokenizer),
-            pad=pad_id(tokenizer),
-            max_new_tokens=fmt.max_tactic_tokens + 1,
-            greedy=True,
-        )
+        d = decode_tactics(model, tokenizer, fmt, prompts, greedy=True)
         for tokens, lp, ok in zip(d.tokens, d.logprobs, d.finished, strict=True):
             text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
             out.append(Greedy(text, lp, ok))

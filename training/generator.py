@@ -33,13 +33,13 @@ from typing import Any
 import torch
 
 from lean_env.errors import UserError
-from search.generator import Candidate
+from search.generator import Candidate, check_generate_args
 
 from .data import PromptFormat, encode_prompt, eos_id, pad_id
 from .dataset import Place, as_place, is_structural
 from .model import load_pretrained
 from .retrieval import Retriever
-from .sampling import decode, model_device
+from .sampling import decode_tactics, model_device
 
 META_FILE = "training_meta.json"
 
@@ -131,10 +131,7 @@ class ModelTacticGenerator:
     def generate(
         self, states: Sequence[str], k: int, *, temperature: float = 1.0, sample: bool = True
     ) -> list[list[Candidate]]:
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        if sample and temperature <= 0:
-            raise ValueError(f"sampling needs temperature > 0, got {temperature}")
+        check_generate_args(k, temperature, sample)
         if sample and k == 1 and self.share_prefix:
             return self._draw_each(states, temperature)
         return self.generate_from_prompts(
@@ -199,18 +196,9 @@ class ModelTacticGenerator:
         self, prompts: list[list[int]], k: int | list[int], temperature: float, sample: bool
     ) -> tuple[list[str | None], list[float]]:
         self.prompt_passes += len(prompts)
-        d = decode(
-            self.model,
-            prompts,
-            eos=eos_id(self.tokenizer),
-            pad=pad_id(self.tokenizer),
-            max_new_tokens=self.fmt.max_tactic_tokens + 1,
-            samples=k,
-            greedy=not sample,
-            temperature=temperature,
-            top_k=self.top_k,
-            generator=self.rng,
-        )
+        d = decode_tactics(self.model, self.tokenizer, self.fmt, prompts, samples=k,
+                           greedy=not sample, temperature=temperature, top_k=self.top_k,
+                           generator=self.rng)  # fmt: skip
         texts = self._texts(d.tokens)
         return [t if ok else None for t, ok in zip(texts, d.finished, strict=True)], d.logprobs
 

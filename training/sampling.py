@@ -169,6 +169,16 @@ def decode(
     return Decoded(tokens, logprob.tolist(), finished.tolist())
 
 
+def decode_tactics(
+    model: Any, tokenizer: Any, fmt: PromptFormat, prompts: Sequence[Sequence[int]], **kwargs: Any
+) -> Decoded:
+    """:func:`decode` of tactics: up to the format's tactic length, ending at
+    the tokenizer's EOS (one token more than the limit, so a tactic cut at the
+    limit is seen as unfinished)."""
+    return decode(model, prompts, eos=eos_id(tokenizer), pad=pad_id(tokenizer),
+                  max_new_tokens=fmt.max_tactic_tokens + 1, **kwargs)  # fmt: skip
+
+
 def text_sampler(
     tokenizer: Any, fmt: PromptFormat, max_rows: int = 512
 ) -> Callable[[Any, Sequence[str], int], list[list[str]]]:
@@ -180,14 +190,7 @@ def text_sampler(
         per_chunk = max(1, max_rows // k)
         for start in range(0, len(states), per_chunk):
             prompts = [encode_prompt(tokenizer, s, fmt) for s in states[start : start + per_chunk]]
-            d = decode(
-                model,
-                prompts,
-                eos=eos_id(tokenizer),
-                pad=pad_id(tokenizer),
-                max_new_tokens=fmt.max_tactic_tokens + 1,
-                samples=k,
-            )
+            d = decode_tactics(model, tokenizer, fmt, prompts, samples=k)
             texts = [
                 tokenizer.decode(t, skip_special_tokens=True).strip() if ok else ""
                 for t, ok in zip(d.tokens, d.finished, strict=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lean_env.errors import UserError
-from search.generator import Candidate
+from search.generator import Candidate, check_generate_args
 
 from .data import PromptFormat, encode_prompt
 from .generator import merge_candidates, read_meta
@@ -64,10 +64,7 @@ class VLLMTacticGenerator:
     def generate(
         self, states: Sequence[str], k: int, *, temperature: float = 1.0, sample: bool = True
     ) -> list[list[Candidate]]:
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        if sample and temperature <= 0:
-            raise ValueError(f"sampling needs temperature > 0, got {temperature}")
+        check_generate_args(k, temperature, sample)
         max_tokens = self.fmt.max_tactic_tokens + 1
         if not sample:
             params = self._vllm.sampling_params.BeamSearchParams(

@@ -111,6 +111,22 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def _fine_tuned(
+    base_model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss: LossConfig,
+    finetune_config: FinetuneConfig,
+    seed: int,
+    on_epoch_for: Callable[[torch.nn.Module], Callable[[int], dict]],
+) -> tuple[torch.nn.Module, list[dict]]:
+    """A copy of ``base_model`` fine-tuned with ``loss``, and its history
+    (``on_epoch_for(model)`` measures the copy after each epoch)."""
+    model = copy.deepcopy(base_model)
+    history = finetune(model, x, y, loss, finetune_config, seed=seed, on_epoch=on_epoch_for(model))
+    return model, history
+
+
 def _direct(config: StudyConfig, task: Task, timings: dict) -> dict:
     ks = ks_up_to(config.max_k)
     x, y = encode(task.train, cot=False)
@@ -127,15 +143,8 @@ def _direct(config: StudyConfig, task: Task, timings: dict) -> dict:
     for loss in losses:
         name = label(loss)
         t0 = time.perf_counter()
-        model = copy.deepcopy(base_model)
-        history = finetune(
-            model,
-            x,
-            y,
-            loss,
-            config.finetune,
-            seed=config.seed,
-            on_epoch=lambda _e, m=model: measure(m),
+        model, history = _fine_tuned(
+            base_model, x, y, loss, config.finetune, config.seed, lambda m: lambda _e: measure(m)
         )
         runs[name] = {"loss": loss.to_dict(), "epochs": history}
         finals[name] = model
@@ -205,16 +214,10 @@ def _cot(config: StudyConfig, task: Task, timings: dict) -> dict:
     for loss in (LossConfig("ce"), config.dcoa):
         name = label(loss)
         t0 = time.perf_counter()
-        model = copy.deepcopy(base_model)
-        history = finetune(
-            model,
-            x,
-            y,
-            loss,
-            config.cot_finetune,
-            seed=config.seed,
-            on_epoch=per_epoch(model, config.cot_finetune.epochs),
-        )
+        _, history = _fine_tuned(
+            base_model, x, y, loss, config.cot_finetune, config.seed,
+            lambda m: per_epoch(m, config.cot_finetune.epochs),
+        )  # fmt: skip
         runs[name] = {"loss": loss.to_dict(), "epochs": history}
         timings[f"cot_{name}"] = time.perf_counter() - t0
         pk = history[-1]["test"]["pass_at_k"]

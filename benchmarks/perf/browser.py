@@ -26,9 +26,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from lean_env.closing import Closing
 from lean_env.errors import EnvironmentError_
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C key of an element reference
@@ -66,7 +66,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class Browser:
+class Browser(Closing):
     """One headless Chromium session (a fresh profile, deleted on quit)."""
 
     def __init__(self, width: int = 1280, height: int = 1000, timeout: float = 60.0) -> None:
@@ -196,13 +196,5 @@ class Browser:
             self.driver.wait()
         shutil.rmtree(self.profile, ignore_errors=True)
 
-    def __enter__(self) -> Browser:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self.quit()

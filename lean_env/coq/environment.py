@@ -17,18 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import types
 from ..environment import DEFAULT_TACTIC_TIMEOUT
 from ..errors import EnvironmentCrashed, EnvironmentStartError, UserError
 from ..replay import Node, ReplayingEnvironment
-from ..types import (
-    Backend,
-    ProofFinished,
-    ProofState,
-    TacticError,
-    TacticResult,
-    Theorem,
-    Verification,
-)
+from ..types import ProofState, TacticError
 from .coqtop import CoqInterrupted, CoqTimeout, Response
 from .sentences import Sentence
 from .session import CoqSession
@@ -73,14 +66,14 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
 
     def __init__(
         self,
-        theorem: Theorem,
+        theorem: types.Theorem,
         *,
         tactic_timeout: float = DEFAULT_TACTIC_TIMEOUT,
         session: CoqSession | None = None,
         verify_timeout: float = 600.0,
     ) -> None:
         super().__init__()
-        if theorem.backend is not Backend.COQ:
+        if theorem.backend is not types.Backend.COQ:
             raise UserError(f"{theorem.name} is not a Coq theorem")
         if theorem.offset is None:
             raise UserError(f"{theorem.name}: no source offset, cannot recreate its context")
@@ -103,7 +96,7 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
         self._add_root(CoqNode(root, None, None, response.state_id, self.session.generation))
 
     # -- protocol --------------------------------------------------------------
-    def verify(self, tactics: Sequence[str]) -> Verification:
+    def verify(self, tactics: Sequence[str]) -> types.Verification:
         return verify_proof(self.theorem, self.as_sent(tactics), timeout=self.verify_timeout)
 
     def as_sent(self, tactics: Sequence[str]) -> list[str]:
@@ -154,7 +147,7 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
             sentence.text, timeout=self.tactic_timeout, kill_grace=KILL_GRACE
         )
 
-    def _result(self, node: CoqNode, sentence: Sentence, response: Response) -> TacticResult:
+    def _result(self, node: CoqNode, sentence: Sentence, response: Response) -> types.TacticResult:
         if response.error is not None:
             return TacticError(response.error)
         if not response.in_proof:
@@ -176,7 +169,7 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
                 state, node.state.id, sentence, response.state_id, self.session.generation, braces
             )
         )
-        return ProofFinished(new_id, response.messages) if finished else state
+        return types.ProofFinished(new_id, response.messages) if finished else state
 
     # -- restoring a state (see ReplayingEnvironment._restore) -------------------
     def _generation(self) -> int:

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.loader import benchmark_prelude
-from lean_env.context_key import contexts_digest
 from prover import ensemble as ens
 from prover.assumptions import assumes_by_theorem, assumption_counts
 from prover.compare import side_by_side, side_by_side_table
@@ -49,6 +48,7 @@ from prover.options import (
     check_workers,
     search_settings,
     select_jobs,
+    selection_config,
 )
 from prover.results import (
     PLOT_FILE,
@@ -122,15 +122,7 @@ def run(args: argparse.Namespace) -> int:
         store_tree=not args.no_tree,
         seed=args.seed,
     )
-    selection = {
-        "benchmark": args.benchmark,
-        "split": args.split,
-        "theorems": sorted(args.theorem),
-        "sample": args.sample,
-        "limit": args.limit,
-        "seed": args.seed,
-        "context": contexts_digest(j.theorem for j in jobs),
-    }
+    selection = selection_config(args, jobs)
     out.mkdir(parents=True, exist_ok=True)
     print(
         f"evaluating {', '.join(m.label for m in members)} on {len(jobs)} theorems of "

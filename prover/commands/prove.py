@@ -104,18 +104,9 @@ def proof_script(theorem: Theorem, tactics: list[str]) -> str:
 
 # What each model's entry of the output shows of its search.
 ROW_COLUMNS = (
-    "status",
-    "reason",
-    "start_failed",
-    "proof",
-    "attempts",
-    "successes",
-    "tactic_calls",
-    "expansions",
-    "nodes",
-    "seconds_start",
-    "seconds_search",
-)
+    "status", "reason", "start_failed", "proof", "attempts", "successes",
+    "tactic_calls", "expansions", "nodes", "seconds_start", "seconds_search",
+)  # fmt: skip
 
 
 def _assumes(db: SearchDB, run_id: int, name: str) -> list[str]:

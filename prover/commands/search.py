@@ -18,27 +18,20 @@ from __future__ import annotations
 
 import argparse
 import functools
-import sys
 from typing import Any
 
-from lean_env.context_key import contexts_digest
 from lean_env.types import assumes_note
+from prover import options
 from prover.assumptions import assumes_by_theorem, refused_theorems
 from prover.generators import GENERATORS, make_generator
-from prover.options import (
-    add_search_arguments,
-    add_selection_arguments,
-    check_workers,
-    search_settings,
-    select_jobs,
-)
+from prover.progress import write_records
 from search.db import SearchDB
 from search.runner import run_jobs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_selection_arguments(parser)
-    add_search_arguments(parser, budget=60.0)
+    options.add_selection_arguments(parser)
+    options.add_search_arguments(parser, budget=60.0)
     parser.add_argument(
         "--generator", default="symbolic", help=f"tactic generator: {', '.join(GENERATORS)}"
     )
@@ -50,22 +43,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_workers(args.workers)
-    config, budget = search_settings(args)
+    options.check_workers(args.workers)
+    config, budget = options.search_settings(args)
     make_generator(args.generator, args.seed)  # an unknown name fails before any work
-    jobs = select_jobs(args)
+    jobs = options.select_jobs(args)
     run_config: dict[str, Any] = {
-        "benchmark": args.benchmark,
-        "split": args.split,
-        "theorems": sorted(args.theorem),
-        "sample": args.sample,
-        "limit": args.limit,
-        "seed": args.seed,
+        **options.selection_config(args, jobs),
         "generator": args.generator,
         "search": config.to_dict(),
         "budget": budget.to_dict(),
         "store_tree": not args.no_tree,
-        "context": contexts_digest(j.theorem for j in jobs),
     }
     with SearchDB(args.db) as db:
         run_id, resumed = db.open_run(run_config, total=len(jobs))
@@ -88,22 +75,8 @@ def run(args: argparse.Namespace) -> int:
             store_tree=not args.no_tree,
             seed=args.seed,
         )
-        from tqdm import tqdm
-
-        counts = db.summary(run_id)
-        with tqdm(
-            total=len(jobs),
-            initial=len(jobs) - len(todo),
-            disable=args.quiet,
-            unit="thm",
-            file=sys.stderr,
-            dynamic_ncols=True,
-        ) as bar:
-            for record in records:
-                db.write(run_id, record)
-                counts[record.status] = counts.get(record.status, 0) + 1
-                bar.set_postfix(proved=counts["proved"], refresh=False)
-                bar.update(1)
+        write_records(db, run_id, records, total=len(jobs), done=len(jobs) - len(todo),
+                      quiet=args.quiet)  # fmt: skip
         db.end_run(run_id)
         s = db.summary(run_id)
         assumed = assumes_by_theorem(db, run_id)

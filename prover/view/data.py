@@ -14,10 +14,10 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
+from lean_env.closing import Closing
 from lean_env.errors import UserError
 
 # Columns the viewer reads, per table: a file lacking one is not a search log
@@ -107,7 +107,7 @@ class Tree:
     edges: list[dict[str, Any]]
 
 
-class RunReader:
+class RunReader(Closing):
     """A search database opened read-only. Use as a context manager."""
 
     def __init__(self, path: str | Path) -> None:
@@ -153,17 +153,6 @@ class RunReader:
 
     def close(self) -> None:
         self.conn.close()
-
-    def __enter__(self) -> RunReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
         try:

@@ -55,6 +55,7 @@ def load_model_generator(path: str, seed: int) -> TacticGenerator:
     import torch
     from transformers.utils import logging as hf_logging
 
+    from benchmarks.training_data import model_retriever
     from training.generator import ModelTacticGenerator
 
     hf_logging.disable_progress_bar()  # one "Loading weights" bar per worker is noise
@@ -74,26 +75,8 @@ def load_model_generator(path: str, seed: int) -> TacticGenerator:
 def load_knn_generator(benchmark: str) -> TacticGenerator:
     """Tactician-style k-NN over the benchmark's train states (index cached
     beside the benchmark)."""
-    from prover.training_data import load_train_data
+    from benchmarks.training_data import load_train_data
     from training.knn import KnnTacticGenerator, load_or_build
 
     data = load_train_data(benchmark)
     return KnnTacticGenerator(load_or_build(data.train, data.places, data.index_path))
-
-
-def model_retriever(path: str) -> object | None:
-    """The retriever a model trained with retrieval needs (over the train
-    split of the benchmark it was trained on); None for other models."""
-    from prover.training_data import load_train_data
-    from training.data import PromptFormat
-    from training.generator import read_meta
-    from training.retrieval import retriever_for
-
-    meta = read_meta(path)
-    fmt = PromptFormat.from_dict(meta.get("prompt_format") or {})
-    if not fmt.retrieval_tokens:
-        return None
-    if not meta.get("benchmark"):
-        raise UserError(f"model {path} was trained with retrieval but names no benchmark")
-    data = load_train_data(str(meta["benchmark"]))
-    return retriever_for(data, fmt.retrieved, data.index_path)

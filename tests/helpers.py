@@ -204,7 +204,7 @@ def train_models(
     """``root/models/ce`` (CE, N'=1) and ``root/models/n2`` (DCOstep, N'=2),
     taught the traced proofs (only those in ``names``)."""
     from benchmarks.loader import load_benchmark
-    from prover.training_data import train_on_benchmark as train
+    from benchmarks.training_data import train_on_benchmark as train
     from training.losses import LossConfig
 
     theorems = load_benchmark(str(bench)).theorems()

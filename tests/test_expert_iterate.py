@@ -31,12 +31,12 @@ from helpers import kill9, query, train_config
 
 from benchmarks.format import Benchmark, BenchmarkTheorem, Step, write_benchmark
 from benchmarks.loader import load_benchmark
+from benchmarks.training_data import train_on_benchmark as train
 from lean_env.coq.environment import CoqEnvironment
 from lean_env.coq.trace import TracedStep, check_traced, replay, trace_file
 from prover.cli import main
 from prover.expert.config import ExpertConfig
 from prover.expert.models import find_models, round_model_config, start_model_config
-from prover.training_data import train_on_benchmark as train
 from training.data import normalize_tactic
 from training.generator import read_meta
 from training.losses import LossConfig

@@ -368,7 +368,7 @@ def test_claim5_needs_a_confidence_interval_above_zero_at_k_at_least_n(tmp_path:
 def test_cli_writes_the_report_and_collects_a_trained_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from prover.training_data import train_on_benchmark as train
+    from benchmarks.training_data import train_on_benchmark as train
     from training.data import PromptFormat
     from training.model import ModelConfig
     from training.trainer import TrainConfig

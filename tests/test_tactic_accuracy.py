@@ -43,7 +43,7 @@ def test_lm_policies_and_dco_rows_with_a_tiny_model(tmp_path: Path) -> None:
     """A tiny model trained with retrieval (real training) as ``lm+retrieval``
     and as the ``ce`` member: the rows have the schema and the numbers of a
     model that memorised its train steps."""
-    from prover.training_data import train_on_benchmark
+    from benchmarks.training_data import train_on_benchmark
     from training.data import PromptFormat
     from training.model import ModelConfig
     from training.trainer import TrainConfig

@@ -11,7 +11,7 @@ import pytest
 from helpers import make_benchmark
 
 from benchmarks.format import Step
-from prover.training_data import load_train_data
+from benchmarks.training_data import load_train_data
 from training.data import PromptFormat, corpus_texts, encode_prompt
 from training.dataset import Place, TrainData
 from training.features import adapt_names
@@ -135,8 +135,7 @@ def test_a_tiny_model_with_retrieval_overfits_a_tiny_set(tmp_path: Path) -> None
     through the trainer's own evaluation and through the search generator."""
     import torch
 
-    from prover.generators import model_retriever
-    from prover.training_data import train_on_benchmark
+    from benchmarks.training_data import model_retriever, train_on_benchmark
     from training.confidence import evaluate_steps
     from training.generator import ModelTacticGenerator
     from training.model import ModelConfig

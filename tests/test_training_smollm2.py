@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import make_benchmark
 
-from prover.training_data import train_on_benchmark as train
+from benchmarks.training_data import train_on_benchmark as train
 from training.data import PromptFormat
 from training.generator import ModelTacticGenerator, read_meta
 from training.losses import LossConfig

@@ -12,10 +12,10 @@ import pytest
 import torch
 from helpers import FMT, PROOFS, TINY, make_benchmark, train_config
 
+from benchmarks.training_data import load_train_data
+from benchmarks.training_data import train_on_benchmark as train
 from lean_env.errors import UserError
 from prover.cli import main
-from prover.training_data import load_train_data
-from prover.training_data import train_on_benchmark as train
 from search.generator import TacticGenerator
 from training.confidence import evaluate_steps
 from training.data import (

@@ -53,7 +53,7 @@ def sample(steps: list[Any], limit: int, seed: int) -> list[Any]:
 
 
 def load_generators(args: argparse.Namespace) -> dict[str, Any]:
-    from prover.generators import model_retriever
+    from benchmarks.training_data import model_retriever
     from training.generator import ModelTacticGenerator
 
     out = {}
@@ -64,7 +64,7 @@ def load_generators(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from prover.training_data import load_train_data
+    from benchmarks.training_data import load_train_data
     from training.knn import load_or_build
 
     args = parse(argv)

@@ -38,7 +38,7 @@ def policy_row(policy: str, ctx: Any, steps: Sequence[Any]) -> dict[str, Any]:
 def dco_row(model_dir: Path, steps: Sequence[Any]) -> dict[str, float]:
     """Greedy accuracy on ``steps`` (train) and the share with F(N', p) < 0.5,
     p being the model's probability of the human tactic."""
-    from prover.generators import model_retriever
+    from benchmarks.training_data import model_retriever
     from training.confidence import evaluate_steps
     from training.data import Row, Unit, collate, encode_prompt, encode_tactic, pad_id
     from training.factor import factor

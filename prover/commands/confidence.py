@@ -23,9 +23,9 @@ from typing import Any
 
 from benchmarks.format import SPLITS
 from benchmarks.loader import load_benchmark
+from benchmarks.training_data import model_retriever
 from lean_env.environment import open_environment
 from lean_env.errors import EnvironmentError_, UserError
-from prover.generators import model_retriever
 from training.confidence import evaluate_steps, greedy_proof, summarize
 from training.dataset import as_place, tactic_steps
 from training.generator import ModelTacticGenerator

@@ -110,8 +110,8 @@ def ensure_benchmark() -> None:
 
 def ensure_models(args: argparse.Namespace) -> list[Any]:
     """One model per N' under --models, training the missing ones."""
+    from benchmarks.training_data import load_train_data
     from prover import ensemble as ens
-    from prover.training_data import load_train_data
     from training.losses import LossConfig
     from training.trainer import TrainConfig, train
 

@@ -146,7 +146,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prover.training_data import load_train_data
+    from benchmarks.training_data import load_train_data
 
     config = config_from_args(args)
     out = train(config, load_train_data(config.benchmark))

@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks.training_data import load_train_data
 from lean_env.errors import UserError
 from prover.ensemble import find_models, train_command  # noqa: F401  (find_models re-exported)
-from prover.training_data import load_train_data
 from training.data import PromptFormat
 from training.generator import META_FILE, read_meta
 from training.losses import LossConfig

@@ -1,5 +1,6 @@
-"""The benchmark a training run reads, loaded here (the command layer) and
-passed down: the trainer itself never loads benchmarks."""
+"""The data a training run or a retrieving model reads, loaded from a
+benchmark here and passed down: the training layer itself never loads
+benchmarks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.loader import load_benchmark, resolve_benchmark_dir
+from lean_env.errors import UserError
 from training.dataset import TrainData
 from training.knn import INDEX_FILE
 from training.trainer import TrainConfig, train
@@ -33,3 +35,20 @@ def knn_index_path(spec: str) -> Path | None:
 def train_on_benchmark(config: TrainConfig, **kwargs: Any) -> Path:
     """``training.trainer.train`` on the benchmark ``config.benchmark`` names."""
     return train(config, load_train_data(config.benchmark), **kwargs)
+
+
+def model_retriever(path: str) -> object | None:
+    """The retriever a model trained with retrieval needs (over the train
+    split of the benchmark it was trained on); None for other models."""
+    from training.data import PromptFormat
+    from training.generator import read_meta
+    from training.retrieval import retriever_for
+
+    meta = read_meta(path)
+    fmt = PromptFormat.from_dict(meta.get("prompt_format") or {})
+    if not fmt.retrieval_tokens:
+        return None
+    if not meta.get("benchmark"):
+        raise UserError(f"model {path} was trained with retrieval but names no benchmark")
+    data = load_train_data(str(meta["benchmark"]))
+    return retriever_for(data, fmt.retrieved, data.index_path)

@@ -60,8 +60,9 @@ def write_jsonl_atomic(
 
 def stored_path(path: str | Path) -> str:
     """``path`` as a stored result shows it: relative to the repository if
-    it lies inside it, else to the current directory if it lies inside that,
-    else unchanged."""
+    it lies inside it or beside it (``../shared/...``: material checked out
+    next to the repository), else to the current directory if it lies inside
+    that, else unchanged."""
     path = Path(path)
     if not path.is_absolute():
         return path.as_posix()
@@ -69,6 +70,9 @@ def stored_path(path: str | Path) -> str:
     for base in (REPO_ROOT, Path.cwd().resolve()):
         if base is not None and resolved.is_relative_to(base):
             return resolved.relative_to(base).as_posix() or "."
+    if REPO_ROOT is not None and REPO_ROOT.parent != Path(REPO_ROOT.anchor):
+        if resolved.is_relative_to(REPO_ROOT.parent):
+            return "../" + resolved.relative_to(REPO_ROOT.parent).as_posix()
     return str(path)
 
 
@@ -79,6 +83,10 @@ def relative_paths(payload: Any) -> Any:
         return {k: relative_paths(v) for k, v in payload.items()}
     if isinstance(payload, list | tuple):
         return [relative_paths(v) for v in payload]
-    if isinstance(payload, str) and payload.startswith(os.sep) and "\n" not in payload:
-        return stored_path(payload)
+    if isinstance(payload, str) and "\n" not in payload:
+        if payload.startswith(os.sep):
+            return stored_path(payload)
+        kind, sep, rest = payload.partition(":")  # a benchmark spec, KIND:PATH
+        if sep and rest.startswith(os.sep) and kind.replace("-", "").isalnum():
+            return f"{kind}:{stored_path(rest)}"
     return payload

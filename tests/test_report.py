@@ -96,6 +96,18 @@ def test_nothing_stored_renders_not_yet_run(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "figures").exists()
 
 
+def test_only_the_reports_own_stale_figures_are_removed(tmp_path: Path) -> None:
+    """The figures directory also holds other pictures (the run viewer's
+    screenshots): regenerating removes a stale figure of the report's, never
+    those."""
+    figures = tmp_path / "out" / "figures"
+    figures.mkdir(parents=True)
+    (figures / "proving_passk_9.png").write_bytes(b"stale")
+    (figures / "view_index.png").write_bytes(b"screenshot")
+    generate(tmp_path / "results", tmp_path / "out")
+    assert sorted(p.name for p in figures.iterdir()) == ["view_index.png"]
+
+
 # --- synthetic theorem-proving results (the `dco evaluate` contract) ---
 
 

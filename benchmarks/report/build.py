@@ -80,14 +80,20 @@ def render(results_dir: Path, out_dir: Path) -> tuple[str, list[Path]]:
     return text.rstrip("\n") + "\n", [*direct_figs, *proving_figs, *training_figs]
 
 
+# The names the report's figures start with (figures.py names them).
+REPORT_FIGURE_PREFIXES = ("direct_", "proving_", "training_")
+
+
 def generate(results_dir: Path, out_dir: Path) -> Path:
-    """Write OUT/REPORT.md and OUT/figures/*.png; figures no longer produced
-    are removed (the directory is the report's own)."""
+    """Write OUT/REPORT.md and OUT/figures/*.png; the report's figures no
+    longer produced are removed (others in the directory, such as the run
+    viewer's screenshots, are not the report's and stay)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     text, made = render(results_dir, out_dir)
     fig_dir = out_dir / FIGURES
     if fig_dir.is_dir():
-        for stale in sorted(set(fig_dir.glob("*.png")) - set(made)):
+        own = {p for prefix in REPORT_FIGURE_PREFIXES for p in fig_dir.glob(f"{prefix}*.png")}
+        for stale in sorted(own - set(made)):
             stale.unlink()
     path = out_dir / REPORT
     write_text_atomic(path, text)

@@ -70,9 +70,9 @@ def stored_path(path: str | Path) -> str:
     for base in (REPO_ROOT, Path.cwd().resolve()):
         if base is not None and resolved.is_relative_to(base):
             return resolved.relative_to(base).as_posix() or "."
-    if REPO_ROOT is not None and REPO_ROOT.parent != Path(REPO_ROOT.anchor):
-        if resolved.is_relative_to(REPO_ROOT.parent):
-            return "../" + resolved.relative_to(REPO_ROOT.parent).as_posix()
+    beside = REPO_ROOT.parent if REPO_ROOT is not None else None
+    if beside is not None and beside != Path(beside.anchor) and resolved.is_relative_to(beside):
+        return "../" + resolved.relative_to(beside).as_posix()
     return str(path)
 
 

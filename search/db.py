@@ -60,9 +60,10 @@ import sqlite_utils
 
 from lean_env.closing import Closing
 from lean_env.errors import UserError
+from lean_env.types import Verification
 
 from .fsutil import now
-from .result import SearchResult
+from .result import Attempt, SearchResult
 from .tree import Kind, Node
 
 TABLES: dict[str, tuple[dict[str, type], list[str]]] = {
@@ -299,6 +300,31 @@ class TheoremRecord:
         return self.theorem["status"]
 
 
+def _attempt_row(a: Attempt) -> dict[str, Any]:
+    return {
+        "idx": a.index,
+        "success": int(a.success),
+        "outcome": str(a.outcome),
+        "steps": a.steps,
+        "logprob": a.logprob,
+        "tactics": json.dumps(list(a.tactics)),
+        "seconds": a.seconds,
+    }
+
+
+def _proof_row(idx: int, tactics: Sequence[str], v: Verification) -> dict[str, Any]:
+    return {
+        "idx": idx,
+        "tactics": json.dumps(list(tactics)),
+        "length": len(tactics),
+        "verified": int(v.ok),
+        "reason": v.reason,
+        "axioms": json.dumps(list(v.axioms)),
+        "assumes": json.dumps(list(v.assumes)),
+        "seconds": v.seconds,
+    }
+
+
 def record_of(
     result: SearchResult,
     *,
@@ -332,31 +358,10 @@ def record_of(
             "finished_at": now(),
         }
     )
-    record.attempts = [
-        {
-            "idx": a.index,
-            "success": int(a.success),
-            "outcome": str(a.outcome),
-            "steps": a.steps,
-            "logprob": a.logprob,
-            "tactics": json.dumps(list(a.tactics)),
-            "seconds": a.seconds,
-        }
-        for a in result.attempts
-    ]
+    record.attempts = [_attempt_row(a) for a in result.attempts]
     if result.tree is not None:
         record.proofs = [
-            {
-                "idx": i,
-                "tactics": json.dumps(list(tactics)),
-                "length": len(tactics),
-                "verified": int(v.ok),
-                "reason": v.reason,
-                "axioms": json.dumps(list(v.axioms)),
-                "assumes": json.dumps(list(v.assumes)),
-                "seconds": v.seconds,
-            }
-            for i, (tactics, v) in enumerate(result.verifications.items())
+            _proof_row(i, tactics, v) for i, (tactics, v) in enumerate(result.verifications.items())
         ]
     if store_tree and result.tree is not None:
         record.nodes = [_node_row(d) for d in result.tree.nodes]

@@ -78,26 +78,15 @@ def _pick(
     return draw_rows(torch.softmax(scores, dim=-1), generator)
 
 
-@torch.no_grad()
-def decode(
+def _prefill(
     model: Any,
     prompts: Sequence[Sequence[int]],
-    *,
-    eos: int,
     pad: int,
-    max_new_tokens: int,
-    samples: int | Sequence[int] = 1,
-    greedy: bool = False,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    generator: torch.Generator | None = None,
-) -> Decoded:
-    """``samples``: draws per prompt, one number for all or one per prompt."""
-    if not greedy and temperature <= 0:
-        raise ValueError(f"sampling needs temperature > 0, got {temperature}")
-    counts = [samples] * len(prompts) if isinstance(samples, int) else list(samples)
-    if len(counts) != len(prompts) or min(counts, default=1) < 1 or max_new_tokens < 1:
-        raise ValueError("samples (one count >= 1 per prompt) and max_new_tokens must be >= 1")
+    samples: int | Sequence[int],
+    counts: list[int],
+) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run the left-padded prompts once: (KV cache, last logits, attention
+    mask, next positions), each row repeated ``counts[i]`` times for prompt i."""
     device = model_device(model)
     n, width = len(prompts), max(len(p) for p in prompts)
     ids = torch.full((n, width), pad, dtype=torch.long)
@@ -128,6 +117,31 @@ def decode(
         )
         cache.batch_select_indices(index)
         logits, mask, next_pos = logits[index], mask[index], next_pos[index]
+    return cache, logits, mask, next_pos
+
+
+@torch.no_grad()
+def decode(
+    model: Any,
+    prompts: Sequence[Sequence[int]],
+    *,
+    eos: int,
+    pad: int,
+    max_new_tokens: int,
+    samples: int | Sequence[int] = 1,
+    greedy: bool = False,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    generator: torch.Generator | None = None,
+) -> Decoded:
+    """``samples``: draws per prompt, one number for all or one per prompt."""
+    if not greedy and temperature <= 0:
+        raise ValueError(f"sampling needs temperature > 0, got {temperature}")
+    counts = [samples] * len(prompts) if isinstance(samples, int) else list(samples)
+    if len(counts) != len(prompts) or min(counts, default=1) < 1 or max_new_tokens < 1:
+        raise ValueError("samples (one count >= 1 per prompt) and max_new_tokens must be >= 1")
+    device = model_device(model)
+    cache, logits, mask, next_pos = _prefill(model, prompts, pad, samples, counts)
     rows = sum(counts)
     # The attention mask for every step at once (one more column per step),
     # rather than a concatenation that copies it at every step.

@@ -358,13 +358,7 @@ class Trainer:
     def train(self) -> Path:
         acc, config = self.accelerator, self.config
         main = acc.is_main_process
-        resume_step = None
-        if self.resume_from is not None:
-            state = checkpoint.load(acc, self.resume_from, self.fingerprint())
-            self.step, resume_step = int(state["step"]), int(state["step"])
-            self.stream.load_state_dict(state["stream"])
-            self.totals = state["totals"]
-        metrics = MetricsLog(self.out / "metrics.jsonl", main, resume_step)
+        metrics = MetricsLog(self.out / "metrics.jsonl", main, self._resume())
         self._announce()
         from tqdm.auto import tqdm
 
@@ -384,18 +378,7 @@ class Trainer:
                 stopped = str(exc)
                 break
             self.step += 1
-            for key, total in (
-                ("tokens", "tokens"),
-                ("discarded", "discarded"),
-                ("probed", "probed"),
-            ):
-                self.totals[total] += stats[key]
-            self.totals["seconds"] += stats["seconds"]
-            self.totals["units"] += config.batch_size * config.grad_accum * acc.num_processes
-            row = self._log_row(stats)
-            metrics.write(row)
-            if self.on_log:
-                self.on_log(row)
+            row = self._record_step(stats, metrics)
             bar.update(1)
             bar.set_postfix(
                 loss=f"{row['loss']:.3f}",
@@ -419,6 +402,29 @@ class Trainer:
         final_eval = self._write_eval(metrics) if self.val_steps else None
         self._save_final(final_eval, stopped)
         return self.out
+
+    def _resume(self) -> int | None:
+        """Restore the state of ``resume_from`` (the step it reached), if any."""
+        if self.resume_from is None:
+            return None
+        state = checkpoint.load(self.accelerator, self.resume_from, self.fingerprint())
+        self.step = int(state["step"])
+        self.stream.load_state_dict(state["stream"])
+        self.totals = state["totals"]
+        return self.step
+
+    def _record_step(self, stats: dict[str, Any], metrics: MetricsLog) -> dict[str, Any]:
+        """Add one optimizer step to the totals and the metrics log; its row."""
+        for key in ("tokens", "discarded", "probed"):
+            self.totals[key] += stats[key]
+        self.totals["seconds"] += stats["seconds"]
+        c = self.config
+        self.totals["units"] += c.batch_size * c.grad_accum * self.accelerator.num_processes
+        row = self._log_row(stats)
+        metrics.write(row)
+        if self.on_log:
+            self.on_log(row)
+        return row
 
     def _announce(self) -> None:
         if self.accelerator.is_main_process:

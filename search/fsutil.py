@@ -60,9 +60,8 @@ def write_jsonl_atomic(
 
 def stored_path(path: str | Path) -> str:
     """``path`` as a stored result shows it: relative to the repository if
-    it lies inside it or beside it (``../shared/...``: material checked out
-    next to the repository), else to the current directory if it lies inside
-    that, else unchanged."""
+    it lies inside it, else to the current directory if it lies inside that,
+    else unchanged."""
     path = Path(path)
     if not path.is_absolute():
         return path.as_posix()
@@ -70,9 +69,6 @@ def stored_path(path: str | Path) -> str:
     for base in (REPO_ROOT, Path.cwd().resolve()):
         if base is not None and resolved.is_relative_to(base):
             return resolved.relative_to(base).as_posix() or "."
-    beside = REPO_ROOT.parent if REPO_ROOT is not None else None
-    if beside is not None and beside != Path(beside.anchor) and resolved.is_relative_to(beside):
-        return "../" + resolved.relative_to(beside).as_posix()
     return str(path)
 
 

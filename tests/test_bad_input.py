@@ -193,25 +193,18 @@ def ours() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("dco-coq-*")}
 
 
+def runaway_check(coq_file: Path) -> list[str]:
+    """A `dco check` whose tactic runs far longer than any test waits."""
+    return [sys.executable, "-m", "prover.cli", "check", "--file", str(coq_file),
+            "--theorem", "c", "--proof", "do 100000000 idtac 1.", "--tactic-timeout", "100"]  # fmt: skip
+
+
 def test_temp_dirs_of_a_killed_process_are_swept(coq_file: Path) -> None:
     """kill -9 of `dco check` mid-tactic leaves its session's directory; the
     next process to open a session removes it."""
     before = ours()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prover.cli",
-            "check",
-            "--file",
-            str(coq_file),
-            "--theorem",
-            "c",
-            "--proof",
-            "do 100000000 idtac 1.",
-            "--tactic-timeout",
-            "100",
-        ],
+        runaway_check(coq_file),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -236,20 +229,7 @@ def test_interrupted_check_leaves_no_temp_dir(coq_file: Path) -> None:
     """SIGINT (Ctrl-C) is an ordinary exit path: everything is removed."""
     before = ours()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prover.cli",
-            "check",
-            "--file",
-            str(coq_file),
-            "--theorem",
-            "c",
-            "--proof",
-            "do 100000000 idtac 1.",
-            "--tactic-timeout",
-            "100",
-        ],
+        runaway_check(coq_file),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

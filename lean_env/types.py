@@ -110,6 +110,11 @@ class Verification:
     # library (e.g. declared in the theorem's own file): what an answer must
     # show next to "proved", because the proof holds only if they do.
     assumes: tuple[str, ...] = ()
+    # The proof as it was checked, in the caller's spelling plus any goal
+    # selector the backend added (Coq: ``1: tac`` where several goals were
+    # focused): the text to store and show, valid under every selector.
+    # Empty when the backend sends tactics as given.
+    tactics: tuple[str, ...] = ()
 
 
 def assumes_note(assumes: Sequence[str]) -> str:

@@ -88,7 +88,10 @@ class SearchContext:
                 self.clock.exclude(since)
             self.verifications[key] = verification
         if verification.ok and self.proof is None:
-            self.proof, self.verification = list(tactics), verification
+            # As checked: a Coq proof keeps the `1: ` focusing the search
+            # added, so the stored answer re-checks under any goal selector.
+            self.proof = list(verification.tactics or tactics)
+            self.verification = verification
             self.stats.seconds_to_proof = self.clock.elapsed
         return verification
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import types
@@ -97,7 +97,13 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
 
     # -- protocol --------------------------------------------------------------
     def verify(self, tactics: Sequence[str]) -> types.Verification:
-        return verify_proof(self.theorem, self.as_sent(tactics), timeout=self.verify_timeout)
+        sent = self.as_sent(tactics)
+        verification = verify_proof(self.theorem, sent, timeout=self.verify_timeout)
+        focused = tuple(
+            "1: " + t if s.startswith("1: ") and not t.lstrip().startswith("1:") else t
+            for t, s in zip(tactics, sent, strict=True)
+        )
+        return replace(verification, tactics=focused)
 
     def as_sent(self, tactics: Sequence[str]) -> list[str]:
         """``tactics`` as run_tactic sent them along this environment's states

@@ -49,6 +49,28 @@ def test_ce_is_the_mean_sequence_nll(setup) -> None:
     assert normalized.loss.item() == pytest.approx(float((-logp.detach() / ntok).mean()), rel=1e-5)
 
 
+def test_prompt_loss_adds_the_prompt_tokens_nll_per_unit(setup) -> None:
+    """The auxiliary term is the summed next-token NLL of every real prompt
+    token after the first (padding never scored), per unit, times the weight;
+    computed here by hand from one full forward pass per row, unpadded."""
+    steps, tok, model = setup
+    units = build_units(steps, tok, FMT).units
+    batch = collate(units, pad_id(tok))
+    plain = make_loss(LossConfig("ce")).compute_loss(model, batch).loss.item()
+    with_prompt = make_loss(LossConfig("ce", prompt_weight=0.25)).compute_loss(model, batch)
+    by_hand = 0.0
+    for unit in units:
+        ids = torch.tensor([unit.rows[0].prompt])
+        logits = model(input_ids=ids).logits[0, :-1].float()
+        by_hand += float(torch.nn.functional.cross_entropy(logits, ids[0, 1:], reduction="sum"))
+    expected = plain + 0.25 * by_hand / len(units)
+    assert with_prompt.loss.item() == pytest.approx(expected, rel=1e-4)
+    # The target log-probs, the factors and the token count are unchanged.
+    assert with_prompt.tokens == make_loss(LossConfig("ce")).compute_loss(model, batch).tokens
+    grads = _grads(model, with_prompt.loss)
+    assert any(float(g.abs().sum()) > 0 for g in grads)
+
+
 @pytest.mark.parametrize("name, by_proof", [("dcostep", False), ("dco", True)])
 def test_dco_gradient_is_the_paper_gradient(setup, name: str, by_proof: bool) -> None:
     """F.detach() * NLL has the gradient of -log(1 - (1 - p)^N) through the
@@ -112,6 +134,9 @@ def test_loss_config_errors_are_user_errors() -> None:
         {"name": "dcostep", "n": 0.5},
         {"name": "dco", "epsilon": 1.0},
         {"name": "dcoa", "samples": 0},
+        {"name": "ce", "prompt_weight": -1.0},
+        {"name": "ce", "prompt_weight": math.nan},
+        {"name": "dcoa", "prompt_weight": 0.1},
     ):
         with pytest.raises(UserError):
             LossConfig(**bad)

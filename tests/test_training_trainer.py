@@ -4,6 +4,8 @@ the generator and the confidence probes (greedy rollouts in real coqtop)."""
 
 from __future__ import annotations
 
+import math
+
 import json
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,8 @@ def test_the_model_learned_the_training_tactics(trained: Path, bench: Path) -> N
     result = evaluate_steps(model, tokenizer, FMT, train_steps(bench))
     assert result["accuracy"] == 1.0
     assert result["max_confidence"]["mean"] > 0.8
+    # The gold tactics' NLL: small once learned, and consistent per token.
+    assert 0 < result["nll_per_token"] <= result["nll"] < 1.0
 
 
 def test_generator_samples_scores_and_merges(trained: Path, bench: Path) -> None:

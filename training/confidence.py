@@ -15,11 +15,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import torch
+
 from lean_env.environment import Environment
 from lean_env.types import ProofFinished, ProofState
 
-from .data import PromptFormat, encode_prompt, normalize_tactic
+from .data import (
+    PromptFormat,
+    Row,
+    Unit,
+    collate,
+    encode_prompt,
+    encode_tactic,
+    normalize_tactic,
+    pad_id,
+)
 from .sampling import decode_tactics
+from .scoring import row_logprobs
 
 HISTOGRAM_BINS = 10  # equal-width bins of [0, 1]
 
@@ -91,13 +103,15 @@ def evaluate_steps(
     retrieved: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Next-tactic accuracy (greedy tactic == human tactic, whitespace
-    normalised) and the max-confidence distribution over ``steps``."""
+    normalised), the max-confidence distribution over ``steps`` and the mean
+    NLL of the human tactics (per tactic and per token: the smooth curve)."""
     was_training = model.training
     model.eval()
     try:
         preds = greedy_tactics(
             model, tokenizer, fmt, [s.state for s in steps], batch_size, retrieved
         )
+        nll, tokens = gold_nll(model, tokenizer, fmt, steps, batch_size, retrieved)
     finally:
         model.train(was_training)
     hits = [
@@ -108,7 +122,36 @@ def evaluate_steps(
         "steps": len(steps),
         "accuracy": sum(hits) / len(hits) if hits else 0.0,
         "max_confidence": summarize([p.confidence for p in preds]),
+        "nll": nll / max(len(steps), 1),
+        "nll_per_token": nll / max(tokens, 1),
     }
+
+
+@torch.no_grad()
+def gold_nll(
+    model: Any,
+    tokenizer: Any,
+    fmt: PromptFormat,
+    steps: Sequence[Any],
+    batch_size: int = 64,
+    retrieved: Sequence[Sequence[str]] | None = None,
+) -> tuple[float, int]:
+    """(summed -log p of each step's human tactic, its scored tokens); a
+    tactic too long to encode is left out of both sums."""
+    found = retrieved if retrieved is not None else [()] * len(steps)
+    units = []
+    for i, (s, r) in enumerate(zip(steps, found, strict=True)):
+        target = encode_tactic(tokenizer, s.tactic, fmt)
+        if target is not None:
+            row = Row(tuple(encode_prompt(tokenizer, s.state, fmt, r)), tuple(target))
+            units.append(Unit(i, (row,), (s.state,), (s.tactic,)))
+    total, tokens = 0.0, 0
+    device = next(model.parameters()).device
+    for start in range(0, len(units), batch_size):
+        batch = collate(units[start : start + batch_size], pad_id(tokenizer)).to(device)
+        lp, n = row_logprobs(model, batch)
+        total, tokens = total - float(lp.sum()), tokens + int(n.sum())
+    return total, tokens
 
 
 @dataclass(frozen=True)

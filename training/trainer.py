@@ -473,6 +473,7 @@ class Trainer:
             "epsilon": c.loss.threshold,
             "samples": c.loss.samples if c.loss.name == "dcoa" else None,
             "length_normalize": c.loss.length_normalize,
+            "prompt_loss": c.loss.prompt_weight,
             "benchmark": c.benchmark,
             "benchmark_name": self.benchmark_name,
             "train_units": self.num_units,

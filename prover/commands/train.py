@@ -45,6 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="divide each example's NLL by its number of target tokens (off: the paper's loss)",
     )
+    loss.add_argument(
+        "--prompt-loss",
+        type=float,
+        default=d.loss.prompt_weight,
+        metavar="WEIGHT",
+        help="weight of an auxiliary next-token loss on the prompt tokens "
+        f"(default {d.loss.prompt_weight}; 0: the paper's loss alone)",
+    )
     model = parser.add_argument_group("model")
     model.add_argument(
         "--base-model", metavar="PATH", help="start from a HF checkpoint dir (or GGUF)"
@@ -109,6 +117,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             epsilon=args.epsilon,
             samples=args.samples,
             length_normalize=args.length_normalize,
+            prompt_weight=args.prompt_loss,
         ),
         base_model=args.base_model,
         model=ModelConfig(

@@ -4,8 +4,6 @@ the generator and the confidence probes (greedy rollouts in real coqtop)."""
 
 from __future__ import annotations
 
-import math
-
 import json
 from pathlib import Path
 from typing import Any

@@ -128,6 +128,33 @@ def evaluate_steps(
 
 
 @torch.no_grad()
+def gold_logprobs(
+    model: Any,
+    tokenizer: Any,
+    fmt: PromptFormat,
+    steps: Sequence[Any],
+    batch_size: int = 64,
+    retrieved: Sequence[Sequence[str]] | None = None,
+) -> list[tuple[float, int] | None]:
+    """Per step, (log p of its human tactic, EOS included; scored tokens), or
+    None for a tactic too long to encode."""
+    found = retrieved if retrieved is not None else [()] * len(steps)
+    units = []
+    for i, (s, r) in enumerate(zip(steps, found, strict=True)):
+        target = encode_tactic(tokenizer, s.tactic, fmt)
+        if target is not None:
+            row = Row(tuple(encode_prompt(tokenizer, s.state, fmt, r)), tuple(target))
+            units.append(Unit(i, (row,), (s.state,), (s.tactic,)))
+    out: list[tuple[float, int] | None] = [None] * len(steps)
+    device = next(model.parameters()).device
+    for start in range(0, len(units), batch_size):
+        chunk = units[start : start + batch_size]
+        lp, n = row_logprobs(model, collate(chunk, pad_id(tokenizer)).to(device))
+        for unit, a, b in zip(chunk, lp.tolist(), n.tolist(), strict=True):
+            out[unit.id] = (a, b)
+    return out
+
+
 def gold_nll(
     model: Any,
     tokenizer: Any,
@@ -136,22 +163,10 @@ def gold_nll(
     batch_size: int = 64,
     retrieved: Sequence[Sequence[str]] | None = None,
 ) -> tuple[float, int]:
-    """(summed -log p of each step's human tactic, its scored tokens); a
+    """(summed -log p of the steps' human tactics, their scored tokens); a
     tactic too long to encode is left out of both sums."""
-    found = retrieved if retrieved is not None else [()] * len(steps)
-    units = []
-    for i, (s, r) in enumerate(zip(steps, found, strict=True)):
-        target = encode_tactic(tokenizer, s.tactic, fmt)
-        if target is not None:
-            row = Row(tuple(encode_prompt(tokenizer, s.state, fmt, r)), tuple(target))
-            units.append(Unit(i, (row,), (s.state,), (s.tactic,)))
-    total, tokens = 0.0, 0
-    device = next(model.parameters()).device
-    for start in range(0, len(units), batch_size):
-        batch = collate(units[start : start + batch_size], pad_id(tokenizer)).to(device)
-        lp, n = row_logprobs(model, batch)
-        total, tokens = total - float(lp.sum()), tokens + int(n.sum())
-    return total, tokens
+    scored = [x for x in gold_logprobs(model, tokenizer, fmt, steps, batch_size, retrieved) if x]
+    return -sum(lp for lp, _ in scored), sum(n for _, n in scored)
 
 
 @dataclass(frozen=True)

@@ -39,27 +39,15 @@ def dco_row(model_dir: Path, steps: Sequence[Any]) -> dict[str, float]:
     """Greedy accuracy on ``steps`` (train) and the share with F(N', p) < 0.5,
     p being the model's probability of the human tactic."""
     from benchmarks.training_data import model_retriever
-    from training.confidence import evaluate_steps
-    from training.data import Row, Unit, collate, encode_prompt, encode_tactic, pad_id
+    from training.confidence import evaluate_steps, gold_logprobs
     from training.factor import factor
     from training.generator import ModelTacticGenerator, read_meta
-    from training.scoring import row_logprobs
 
     gen = ModelTacticGenerator.from_pretrained(model_dir, retriever=model_retriever(str(model_dir)))
     n_prime = float(read_meta(model_dir).get("n_prime") or 1)
     retrieved = [gen.retriever.for_step(s) for s in steps] if gen.retriever is not None else None
     acc = evaluate_steps(gen.model, gen.tokenizer, gen.fmt, steps, retrieved=retrieved)
-    units = []
-    for i, s in enumerate(steps):
-        target = encode_tactic(gen.tokenizer, s.tactic, gen.fmt)
-        if target is None:
-            continue
-        found = retrieved[i] if retrieved is not None else ()
-        prompt = encode_prompt(gen.tokenizer, s.state, gen.fmt, found)
-        units.append(Unit(i, (Row(tuple(prompt), tuple(target)),), (s.state,), (s.tactic,)))
-    below = 0
-    for start in range(0, len(units), 64):
-        batch = collate(units[start : start + 64], pad_id(gen.tokenizer))
-        logp, _ = row_logprobs(gen.model, batch)
-        below += int((factor(logp.double(), n_prime) < 0.5).sum())
-    return {"train_top1": acc["accuracy"], "share_F_below_0.5": below / max(len(units), 1)}
+    scored = gold_logprobs(gen.model, gen.tokenizer, gen.fmt, steps, retrieved=retrieved)
+    logp = torch.tensor([x[0] for x in scored if x], dtype=torch.float64)
+    below = int((factor(logp, n_prime) < 0.5).sum()) if len(logp) else 0
+    return {"train_top1": acc["accuracy"], "share_F_below_0.5": below / max(len(logp), 1)}

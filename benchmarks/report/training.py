@@ -36,10 +36,13 @@ def reconstruct_command(meta: dict[str, Any], model_dir: str) -> list[str]:
         cmd += ["--n", f"{meta['n']:g}", "--epsilon", f"{meta['epsilon']:g}"]
     if meta["loss"] == "dcoa" and meta.get("samples"):
         cmd += ["--samples", str(meta["samples"])]
+    defaults = TrainConfig()
+    prompt_loss = meta.get("prompt_loss", 0.0)
+    if prompt_loss != defaults.loss.prompt_weight:
+        cmd += ["--prompt-loss", f"{prompt_loss:g}"]
     cmd += ["--out", model_dir]
     if meta.get("base_model"):
         cmd += ["--base-model", str(meta["base_model"])]
-    defaults = TrainConfig()
     for key in (
         "epochs",
         "max_steps",
@@ -80,6 +83,7 @@ def _evals(metrics: Path) -> list[dict[str, Any]]:
                         "step": row["step"],
                         "accuracy": e["accuracy"],
                         "mean_max_confidence": e["max_confidence"]["mean"],
+                        "nll": e.get("nll"),
                     }
                 )
     return out
@@ -132,6 +136,7 @@ def collect(models: Path, out: Path) -> list[Path]:
             "final_eval": {
                 "steps": final.get("steps"),
                 "accuracy": final.get("accuracy"),
+                "nll": final.get("nll"),
                 "max_confidence": {
                     k: conf.get(k) for k in ("n", "mean", "median", "p90", "histogram")
                 },
@@ -171,6 +176,7 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
                 f"{num(m.get('epochs'), 0)} ({m.get('steps')})",
                 str(t.get("discarded", DASH)),
                 pct(f.get("accuracy")),
+                num(f.get("nll"), 1) if f.get("nll") is not None else DASH,
                 pct(conf.get("mean"), 2),
                 pct(conf.get("median"), 3),
                 f"{t['seconds'] / 60:.0f} min" if t.get("seconds") else DASH,
@@ -184,6 +190,7 @@ def section(results: list[Result], fig_dir: Path, base: Path) -> tuple[str, list
         "epochs (steps)",
         "discarded",
         "val next-tactic accuracy",
+        "val NLL per tactic (nats)",
         "val mean max-confidence",
         "median",
         "training time",

@@ -111,7 +111,9 @@ def evaluate_steps(
         preds = greedy_tactics(
             model, tokenizer, fmt, [s.state for s in steps], batch_size, retrieved
         )
-        nll, tokens = gold_nll(model, tokenizer, fmt, steps, batch_size, retrieved)
+        scored = [
+            x for x in gold_logprobs(model, tokenizer, fmt, steps, batch_size, retrieved) if x
+        ]
     finally:
         model.train(was_training)
     hits = [
@@ -122,8 +124,9 @@ def evaluate_steps(
         "steps": len(steps),
         "accuracy": sum(hits) / len(hits) if hits else 0.0,
         "max_confidence": summarize([p.confidence for p in preds]),
-        "nll": nll / max(len(steps), 1),
-        "nll_per_token": nll / max(tokens, 1),
+        # Tactics too long to encode are left out of both.
+        "nll": -sum(lp for lp, _ in scored) / max(len(scored), 1),
+        "nll_per_token": -sum(lp for lp, _ in scored) / max(sum(n for _, n in scored), 1),
     }
 
 
@@ -153,20 +156,6 @@ def gold_logprobs(
         for unit, a, b in zip(chunk, lp.tolist(), n.tolist(), strict=True):
             out[unit.id] = (a, b)
     return out
-
-
-def gold_nll(
-    model: Any,
-    tokenizer: Any,
-    fmt: PromptFormat,
-    steps: Sequence[Any],
-    batch_size: int = 64,
-    retrieved: Sequence[Sequence[str]] | None = None,
-) -> tuple[float, int]:
-    """(summed -log p of the steps' human tactics, their scored tokens); a
-    tactic too long to encode is left out of both sums."""
-    scored = [x for x in gold_logprobs(model, tokenizer, fmt, steps, batch_size, retrieved) if x]
-    return -sum(lp for lp, _ in scored), sum(n for _, n in scored)
 
 
 @dataclass(frozen=True)

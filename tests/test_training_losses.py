@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import pytest
@@ -150,3 +151,22 @@ def test_default_thresholds_and_normalisation() -> None:
     assert LossConfig("dcoa", n=8).threshold == 0.01
     assert LossConfig("ce", n=8).effective_n == 1
     assert LossConfig("dcostep", n=8).length_normalize is False
+
+
+def test_dco_train_defaults_to_the_recipe_prompt_loss_where_it_applies() -> None:
+    """`dco train` without --prompt-loss: the recipe's weight from scratch, none
+    for a pretrained base model or DCOa; an explicit value always wins."""
+    from prover.commands.train import add_arguments, config_from_args
+    from training.trainer import RECIPE_PROMPT_LOSS
+
+    def weight(*argv: str) -> float:
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        return config_from_args(parser.parse_args(["--out", "m", *argv])).loss.prompt_weight
+
+    assert RECIPE_PROMPT_LOSS > 0
+    assert weight() == weight("--loss", "dcostep", "--n", "8") == RECIPE_PROMPT_LOSS
+    assert weight("--base-model", "some/dir") == 0.0
+    assert weight("--loss", "dcoa", "--n", "4") == 0.0
+    assert weight("--prompt-loss", "0") == 0.0
+    assert weight("--base-model", "d", "--prompt-loss", "0.5") == 0.5

@@ -21,7 +21,7 @@ def reconstruct_command(meta: dict[str, Any], model_dir: str) -> list[str]:
     """The `dco train` command that gives this model: the flags that decide
     the result (defaults left out), rebuilt from its training_meta.json."""
     from training.model import ModelConfig
-    from training.trainer import TrainConfig
+    from training.trainer import TrainConfig, default_prompt_loss
 
     cfg = meta.get("config", {})
     cmd = [
@@ -38,7 +38,7 @@ def reconstruct_command(meta: dict[str, Any], model_dir: str) -> list[str]:
         cmd += ["--samples", str(meta["samples"])]
     defaults = TrainConfig()
     prompt_loss = meta.get("prompt_loss", 0.0)
-    if prompt_loss != defaults.loss.prompt_weight:
+    if prompt_loss != default_prompt_loss(str(meta["loss"]), meta.get("base_model")):
         cmd += ["--prompt-loss", f"{prompt_loss:g}"]
     cmd += ["--out", model_dir]
     if meta.get("base_model"):

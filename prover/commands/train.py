@@ -20,7 +20,13 @@ import sys
 from training.data import PromptFormat
 from training.losses import LOSSES, LossConfig
 from training.model import ModelConfig
-from training.trainer import SCHEDULES, TrainConfig, train
+from training.trainer import (
+    RECIPE_PROMPT_LOSS,
+    SCHEDULES,
+    TrainConfig,
+    default_prompt_loss,
+    train,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,10 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     loss.add_argument(
         "--prompt-loss",
         type=float,
-        default=d.loss.prompt_weight,
+        default=None,
         metavar="WEIGHT",
-        help="weight of an auxiliary next-token loss on the prompt tokens "
-        f"(default {d.loss.prompt_weight}; 0: the paper's loss alone)",
+        help="weight of an auxiliary next-token loss on the prompt tokens, per token "
+        f"relative to a target token (default {RECIPE_PROMPT_LOSS:g} from scratch, 0 with "
+        "--base-model or dcoa; 0: the paper's loss alone)",
     )
     model = parser.add_argument_group("model")
     model.add_argument(
@@ -117,7 +124,11 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             epsilon=args.epsilon,
             samples=args.samples,
             length_normalize=args.length_normalize,
-            prompt_weight=args.prompt_loss,
+            prompt_weight=(
+                default_prompt_loss(args.loss, args.base_model)
+                if args.prompt_loss is None
+                else args.prompt_loss
+            ),
         ),
         base_model=args.base_model,
         model=ModelConfig(

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Train (or continue, --resume) the five ensemble members with the default
 # recipe and the no-retrieval LM baseline, then measure next-tactic accuracy
-# and collect the numbers for `dco report`. About an hour per model on 2 idle
-# CPU cores (DCOstep about a third more); run it again to continue after an
+# and collect the numbers for `dco report`. About 50 minutes per CE model on
+# one of 2 CPU cores (DCOstep about a third more); run it again to continue after an
 # interruption. Models go under models/ (not committed); numbers under
 # benchmarks/results/.
 set -euo pipefail

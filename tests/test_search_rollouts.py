@@ -196,7 +196,11 @@ def test_last_step_proof_counts_and_the_budget_cuts_the_rest(theorem) -> None:
         )
         result = search.search(theorem, env, script, Budget(wall_clock=10, max_passes=8))
     assert result.stats.tactic_calls == 5
-    assert result.status is Status.PROVED and result.proof == ["split", "assumption", "assumption"]
+    assert result.status is Status.PROVED and result.proof == [
+        "split",
+        "1: assumption",
+        "assumption",
+    ]
     assert [a.outcome for a in result.attempts] == ["proved", "budget", "budget", "budget"]
     assert [a.steps for a in result.attempts] == [3, 2, 2, 2]
 

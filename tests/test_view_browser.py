@@ -50,7 +50,7 @@ def test_the_proof_path_is_open_highlighted_and_lists_the_proof(browser, site, t
     proof = json.loads(record.theorem["proof"])
     open_page(browser, root, record.name)
     on_path = browser.find_all("li.edge.on-path > .erow code.tac")
-    assert [browser.text(e) for e in on_path] == proof
+    assert [browser.text(e) for e in on_path] == [t.removeprefix("1: ") for t in proof]
     # Highlighted: the proof's rows are drawn in the "proved" colour.
     colours = browser.run(
         "return Array.from(document.querySelectorAll('li.edge.on-path > .erow'))"

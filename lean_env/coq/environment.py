@@ -25,7 +25,7 @@ from ..types import ProofState, TacticError
 from .coqtop import CoqInterrupted, CoqTimeout, Response
 from .sentences import Sentence
 from .session import CoqSession
-from .tactic_check import RejectedTactic, check_tactic, focus_first
+from .tactic_check import FOCUS_PREFIX, RejectedTactic, check_tactic, focus_first
 from .verify import verify_proof
 
 # A tactic past its timeout is interrupted (SIGINT); the hard kill of the
@@ -100,7 +100,9 @@ class CoqEnvironment(ReplayingEnvironment[CoqNode, Sentence]):
         sent = self.as_sent(tactics)
         verification = verify_proof(self.theorem, sent, timeout=self.verify_timeout)
         focused = tuple(
-            "1: " + t if s.startswith("1: ") and not t.lstrip().startswith("1:") else t
+            FOCUS_PREFIX + t
+            if s.startswith(FOCUS_PREFIX) and not t.lstrip().startswith("1:")
+            else t
             for t, s in zip(tactics, sent, strict=True)
         )
         return replace(verification, tactics=focused)

@@ -69,6 +69,9 @@ def check_tactic(text: str, theorem_name: str = "") -> Sentence:
     return sentence
 
 
+FOCUS_PREFIX = "1: "  # what focus_first puts in front of a tactic
+
+
 def focus_first(sentence: Sentence, num_goals: int) -> Sentence:
     """``1: tac`` for a plain tactic sent while several goals are focused.
 
@@ -80,4 +83,4 @@ def focus_first(sentence: Sentence, num_goals: int) -> Sentence:
         return sentence
     if not text[:1].islower() and not text.startswith(("(", "[")):
         return sentence  # Unshelve and qualified Ltac calls take no selector
-    return Sentence("1: " + text, sentence.start, sentence.end)
+    return Sentence(FOCUS_PREFIX + text, sentence.start, sentence.end)

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from lean_env.coq.tactic_check import FOCUS_PREFIX
+
 from .data import Tree
 
 MAX_NODES = 20_000
@@ -43,7 +45,9 @@ EDGE_FIELDS = ("src", "dst", "tactic", "logprob", "result", "seconds", "own", "p
 
 def proof_path(edges: list[dict[str, Any]], root: int, proof: list[str] | None) -> list[int]:
     """Indices of the edges the verified proof follows from the root (as far
-    as the tree has them: a proof re-found by a different text stops early)."""
+    as the tree has them: a proof re-found by a different text stops early).
+    A stored Coq proof carries the ``1: `` focusing the environment added
+    where several goals were open; the edge holds the tactic as proposed."""
     if not proof:
         return []
     by_src: dict[int, dict[str, int]] = defaultdict(dict)
@@ -52,6 +56,8 @@ def proof_path(edges: list[dict[str, Any]], root: int, proof: list[str] | None) 
     path, node = [], root
     for tactic in proof:
         i = by_src[node].get(tactic)
+        if i is None:
+            i = by_src[node].get(tactic.removeprefix(FOCUS_PREFIX))
         if i is None:
             break
         path.append(i)

@@ -50,7 +50,7 @@ SCHEDULES = ("cosine", "constant")
 # The default recipe's auxiliary prompt loss (``--prompt-loss``) for a model
 # trained from scratch: on coq-stdlib it reached a given val NLL in ~1.7x
 # fewer optimizer steps at ~1.7x the cost per step (a tie per CPU-second over
-# the first epochs, ahead per step; benchmarks/results/training/recipe.json).
+# the first epochs, ahead per step; benchmarks/results/tactic_accuracy/recipe.json).
 # Off for a pretrained base model (it already knows the language) and for
 # DCOa (whose loss is estimated by sampling).
 RECIPE_PROMPT_LOSS = 0.1

@@ -112,7 +112,9 @@ def evaluate_steps(
             model, tokenizer, fmt, [s.state for s in steps], batch_size, retrieved
         )
         scored = [
-            x for x in gold_logprobs(model, tokenizer, fmt, steps, batch_size, retrieved) if x
+            x
+            for x in gold_logprobs(model, tokenizer, fmt, steps, retrieved, batch_size=batch_size)
+            if x
         ]
     finally:
         model.train(was_training)
@@ -136,8 +138,9 @@ def gold_logprobs(
     tokenizer: Any,
     fmt: PromptFormat,
     steps: Sequence[Any],
-    batch_size: int = 64,
     retrieved: Sequence[Sequence[str]] | None = None,
+    *,
+    batch_size: int = 64,
 ) -> list[tuple[float, int] | None]:
     """Per step, (log p of its human tactic, EOS included; scored tokens), or
     None for a tactic too long to encode."""

@@ -101,27 +101,28 @@ def evaluate_steps(
     steps: Sequence[Any],
     batch_size: int = 64,
     retrieved: Sequence[Sequence[str]] | None = None,
+    gold: Sequence[tuple[float, int] | None] | None = None,
 ) -> dict[str, Any]:
     """Next-tactic accuracy (greedy tactic == human tactic, whitespace
     normalised), the max-confidence distribution over ``steps`` and the mean
-    NLL of the human tactics (per tactic and per token: the smooth curve)."""
+    NLL of the human tactics (per tactic and per token: the smooth curve).
+    ``gold``: the :func:`gold_logprobs` of ``steps`` when the caller already
+    has them (they are not computed again)."""
     was_training = model.training
     model.eval()
     try:
         preds = greedy_tactics(
             model, tokenizer, fmt, [s.state for s in steps], batch_size, retrieved
         )
-        scored = [
-            x
-            for x in gold_logprobs(model, tokenizer, fmt, steps, retrieved, batch_size=batch_size)
-            if x
-        ]
+        if gold is None:
+            gold = gold_logprobs(model, tokenizer, fmt, steps, retrieved, batch_size=batch_size)
     finally:
         model.train(was_training)
     hits = [
         p.finished and normalize_tactic(p.tactic) == normalize_tactic(s.tactic)
         for p, s in zip(preds, steps, strict=True)
     ]
+    scored = [x for x in gold if x]
     return {
         "steps": len(steps),
         "accuracy": sum(hits) / len(hits) if hits else 0.0,

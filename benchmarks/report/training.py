@@ -36,13 +36,13 @@ def reconstruct_command(meta: dict[str, Any], model_dir: str) -> list[str]:
         cmd += ["--n", f"{meta['n']:g}", "--epsilon", f"{meta['epsilon']:g}"]
     if meta["loss"] == "dcoa" and meta.get("samples"):
         cmd += ["--samples", str(meta["samples"])]
-    defaults = TrainConfig()
     prompt_loss = meta.get("prompt_loss", 0.0)
     if prompt_loss != default_prompt_loss(str(meta["loss"]), meta.get("base_model")):
         cmd += ["--prompt-loss", f"{prompt_loss:g}"]
     cmd += ["--out", model_dir]
     if meta.get("base_model"):
         cmd += ["--base-model", str(meta["base_model"])]
+    defaults = TrainConfig()
     for key in (
         "epochs",
         "max_steps",

@@ -46,8 +46,8 @@ def dco_row(model_dir: Path, steps: Sequence[Any]) -> dict[str, float]:
     gen = ModelTacticGenerator.from_pretrained(model_dir, retriever=model_retriever(str(model_dir)))
     n_prime = float(read_meta(model_dir).get("n_prime") or 1)
     retrieved = [gen.retriever.for_step(s) for s in steps] if gen.retriever is not None else None
-    acc = evaluate_steps(gen.model, gen.tokenizer, gen.fmt, steps, retrieved=retrieved)
     scored = gold_logprobs(gen.model, gen.tokenizer, gen.fmt, steps, retrieved=retrieved)
+    acc = evaluate_steps(gen.model, gen.tokenizer, gen.fmt, steps, retrieved=retrieved, gold=scored)
     logp = torch.tensor([x[0] for x in scored if x], dtype=torch.float64)
     below = int((factor(logp, n_prime) < 0.5).sum()) if len(logp) else 0
     return {"train_top1": acc["accuracy"], "share_F_below_0.5": below / max(len(logp), 1)}

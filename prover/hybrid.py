@@ -8,7 +8,15 @@ Sources, in this order (the tie-break order of the ranking):
   is told to write the CE model) when it exists;
 - ``knn``: the k-NN generator, when ``--generator knn`` exists and can be
   built here;
-- ``automation``: the symbolic list (``--generator symbolic``), always.
+- ``automation``: the symbolic list with the arithmetic deciders
+  (``--generator symbolic-arith``), always.
+
+The model is asked for at most :data:`LM_CANDIDATES` tactics per state and
+the k-NN for at most :data:`KNN_CANDIDATES`, whatever ``--num-candidates``
+is: a beam of width 8 took about 0.5 s per state on one CPU thread, a beam
+of 64 several seconds, which a 30 s budget cannot afford at every
+expansion; the k-NN's tail beyond 16 tactics has scores below the
+automation list's. The rest of the ``k`` go to the automation list.
 
 A source that is not available (no model trained yet, no k-NN generator) is
 left out, with one line on stderr saying so: the hybrid then runs on what
@@ -23,10 +31,12 @@ import sys
 from pathlib import Path
 
 from lean_env.errors import UserError
-from search.generator import FixedTacticGenerator
+from search.automation import arith_generator
 from search.hybrid import HybridGenerator, Source
 
 DEFAULT_MODEL = Path("models") / "ce"
+LM_CANDIDATES = 8
+KNN_CANDIDATES = 16
 
 
 def default_model() -> str | None:
@@ -45,14 +55,16 @@ def make_hybrid(model: str | None, seed: int, worker: int = 0) -> HybridGenerato
     if path:
         if not Path(path).is_dir():
             raise UserError(f"hybrid: model directory {path} does not exist")
-        sources.append(Source("lm", load_model_generator(path, seed)))
+        sources.append(Source("lm", load_model_generator(path, seed), max_candidates=LM_CANDIDATES))
     else:
         missing["lm"] = f"no model (give hybrid:MODEL_DIR, or train one into {DEFAULT_MODEL})"
     try:
-        sources.append(Source("knn", make_generator("knn", seed, worker)))
+        sources.append(
+            Source("knn", make_generator("knn", seed, worker), max_candidates=KNN_CANDIDATES)
+        )
     except UserError as exc:
         missing["knn"] = str(exc)
-    sources.append(Source("automation", FixedTacticGenerator(seed=seed), learned=False))
+    sources.append(Source("automation", arith_generator(seed=seed), learned=False))
     if missing and worker == 0:
         left = ", ".join(f"{name} ({why})" for name, why in missing.items())
         print(f"hybrid: running without {left}", file=sys.stderr)

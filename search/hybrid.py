@@ -6,8 +6,10 @@ How candidates are ranked (what a user sees in the tree and in the order
 tactics are tried):
 
 1. Every source is asked for ``k`` candidates of each state (sampled or top
-   ``k``, as the search asks). A candidate's log-prob under its source gives
-   its probability ``p_s(t)``.
+   ``k``, as the search asks), or for its own ``max_candidates`` when that is
+   smaller (a language model's beam search costs time in proportion to its
+   width). A candidate's log-prob under its source gives its probability
+   ``p_s(t)``.
 2. The hybrid's probability of a tactic is the mixture
    ``p(t) = sum_s w_s * p_s(t)`` over the sources that proposed it (weights
    ``w_s`` normalised to 1; equal by default). A tactic proposed by several
@@ -45,12 +47,14 @@ _STRUCTURAL = ("-", "+", "*", "{", "}")
 @dataclass(frozen=True)
 class Source:
     """One sub-generator of the hybrid. ``learned``: its candidates get
-    closing-attempt wrappers (the automation list's do not)."""
+    closing-attempt wrappers (the automation list's do not).
+    ``max_candidates``: the most it is asked for per state (None: ``k``)."""
 
     name: str
     generator: TacticGenerator
     weight: float = 1.0
     learned: bool = True
+    max_candidates: int | None = None
 
 
 def normalize(tactic: str) -> str:
@@ -71,6 +75,8 @@ class HybridGenerator:
             raise ValueError("a hybrid generator needs at least one source")
         if any(s.weight <= 0 for s in self.sources):
             raise ValueError("source weights must be > 0")
+        if any(s.max_candidates is not None and s.max_candidates < 1 for s in self.sources):
+            raise ValueError("a source's max_candidates must be >= 1")
         total = math.fsum(s.weight for s in self.sources)
         self._weights = [s.weight / total for s in self.sources]
 
@@ -86,7 +92,9 @@ class HybridGenerator:
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         per_source = [
-            s.generator.generate(states, k, temperature=temperature, sample=sample)
+            s.generator.generate(
+                states, min(k, s.max_candidates or k), temperature=temperature, sample=sample
+            )
             for s in self.sources
         ]
         return [self.merge([out[i] for out in per_source], k) for i in range(len(states))]

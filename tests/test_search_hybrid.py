@@ -14,6 +14,7 @@ import pytest
 
 from lean_env.errors import UserError
 from prover.generators import make_generator
+from search.automation import arith_generator
 from search.generator import DEFAULT_TACTICS, Candidate, FixedTacticGenerator, TacticGenerator
 from search.hybrid import HybridGenerator, Source
 
@@ -69,6 +70,38 @@ def test_union_is_deduplicated_and_ranked_by_the_mixture() -> None:
     ]
 
 
+def test_a_source_is_asked_for_at_most_its_max_candidates() -> None:
+    asked: list[int] = []
+
+    class Counting(Fixed):
+        def generate(self, states, k, *, temperature=1.0, sample=True):
+            asked.append(k)
+            return super().generate(states, k)
+
+    lm = Counting([(f"t{i}", 0.1) for i in range(10)])
+    auto = FixedTacticGenerator(tactics=tuple(f"a{i}" for i in range(10)), per_name=())
+    hybrid = HybridGenerator(
+        [Source("lm", lm, max_candidates=3), Source("automation", auto, learned=False)],
+        wrappers=(),
+    )
+    (got,) = hybrid.generate(["g"], 8, sample=False)
+    # the model gives its 3, the automation list fills the rest of the 8
+    assert asked == [3] and [c.tactic for c in got] == [
+        "t0",
+        "t1",
+        "t2",
+        "a0",
+        "a1",
+        "a2",
+        "a3",
+        "a4",
+    ]
+    hybrid.generate(["g"], 2, sample=False)
+    assert asked[-1] == 2  # never more than the search's k
+    with pytest.raises(ValueError, match="max_candidates"):
+        HybridGenerator([Source("lm", lm, max_candidates=0)])
+
+
 def test_ties_keep_source_order_then_rank() -> None:
     a = Fixed([("a1", 0.5), ("a2", 0.5)])
     b = Fixed([("b1", 0.5), ("b2", 0.5)])
@@ -109,12 +142,14 @@ def test_fallback_without_a_model_is_the_automation_list(tmp_path, monkeypatch) 
     assert err.getvalue().count("\n") == 1 and err.getvalue().startswith(
         "hybrid: running without lm"
     )
-    symbolic = FixedTacticGenerator(seed=0)
+    # the automation source is the symbolic list with the arithmetic deciders
+    automation = arith_generator(seed=0)
     state = "  n : nat\n  ============================\n  n + 0 = n"
     if [s.name for s in gen.sources] == ["automation"]:
         assert [c.tactic for c in gen.generate([state], 64, sample=False)[0]] == [
-            c.tactic for c in symbolic.generate([state], 64, sample=False)[0]
+            c.tactic for c in automation.generate([state], 64, sample=False)[0]
         ]
+    assert "lra" in [c.tactic for c in gen.sources[-1].generator.generate([state], 64, sample=False)[0]]
     with pytest.raises(UserError, match="does not exist"):
         make_generator(f"hybrid:{tmp_path / 'nope'}", 0)
 

@@ -51,6 +51,18 @@ def model_fingerprint(model: str | None) -> dict[str, Any] | None:
     return {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in weights}
 
 
+def policy_model(member: Member) -> str | None:
+    """The model directory a member's policy loads: its own, or the one its
+    hybrid generator takes (``hybrid:DIR`` or the default model)."""
+    if member.model:
+        return member.model
+    if member.generator == "hybrid" or member.generator.startswith("hybrid:"):
+        from prover.hybrid import hybrid_model
+
+        return hybrid_model(member.generator)
+    return None
+
+
 def run_config(
     selection: dict[str, Any],
     member: Member,
@@ -60,11 +72,13 @@ def run_config(
 ) -> dict[str, Any]:
     """The identity of one model's run."""
     model = str(Path(member.model).resolve()) if member.model else None
+    # A hybrid names no model but loads one: retraining it is a new run too.
+    used = policy_model(member)
     return {
         "command": "evaluate",
         **selection,
         "generator": f"model:{model}" if model else member.generator,
-        "weights": model_fingerprint(model),
+        "weights": model_fingerprint(str(Path(used).resolve()) if used else None),
         "search": search.to_dict(),
         "budget": budget.to_dict(),
         "store_tree": store_tree,
@@ -141,7 +155,7 @@ def score(
     return {
         "label": member.label,
         "generator": member.generator,
-        "model": member.model,
+        "model": policy_model(member),
         "n_prime": member.n_prime,
         "run_id": run_id,
         "proved": summary["proved"],

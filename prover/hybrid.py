@@ -46,6 +46,12 @@ def default_model() -> str | None:
     return path or None
 
 
+def hybrid_model(spec: str) -> str | None:
+    """The model directory the hybrid of ``--generator`` value ``spec`` uses
+    (None: it runs without a model)."""
+    return spec.removeprefix("hybrid").removeprefix(":") or default_model()
+
+
 def make_hybrid(model: str | None, seed: int, worker: int = 0) -> HybridGenerator:
     from prover.generators import load_model_generator, make_generator
 

@@ -149,7 +149,9 @@ def test_fallback_without_a_model_is_the_automation_list(tmp_path, monkeypatch) 
         assert [c.tactic for c in gen.generate([state], 64, sample=False)[0]] == [
             c.tactic for c in automation.generate([state], 64, sample=False)[0]
         ]
-    assert "lra" in [c.tactic for c in gen.sources[-1].generator.generate([state], 64, sample=False)[0]]
+    assert "lra" in [
+        c.tactic for c in gen.sources[-1].generator.generate([state], 64, sample=False)[0]
+    ]
     with pytest.raises(UserError, match="does not exist"):
         make_generator(f"hybrid:{tmp_path / 'nope'}", 0)
 
@@ -205,3 +207,29 @@ def test_hybrid_best_first_with_a_trained_model(trained, tmp_path) -> None:
     assert tried & set(DEFAULT_TACTICS)  # the automation list
     proofs = query(db, "SELECT verified FROM proofs")
     assert proofs and all(p["verified"] for p in proofs if p["verified"])
+
+
+def test_a_hybrid_run_names_and_fingerprints_the_model_it_loads(tmp_path, monkeypatch) -> None:
+    """A hybrid names no model on the command line but loads one: results
+    say which, and retraining it in place makes a new run, not a resumed one."""
+    from prover.ensemble import Member
+    from prover.evaluation import policy_model, run_config
+    from search.budget import Budget
+    from search.config import SearchConfig
+
+    model = tmp_path / "ce"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"first")
+    monkeypatch.setenv("DCO_HYBRID_MODEL", str(model))
+    hybrid = Member("hybrid", "hybrid")
+    assert policy_model(hybrid) == str(model)
+    assert policy_model(Member("hybrid", f"hybrid:{tmp_path / 'other'}")) == str(tmp_path / "other")
+    assert policy_model(Member("symbolic", "symbolic")) is None
+
+    def identity() -> dict:
+        return run_config({}, hybrid, SearchConfig(), Budget(), True)
+
+    before = identity()
+    assert before["generator"] == "hybrid" and before["weights"]
+    (model / "model.safetensors").write_bytes(b"retrained")
+    assert identity()["weights"] != before["weights"]

@@ -57,6 +57,26 @@ def test_bullets_are_not_targets_nor_candidates() -> None:
     assert [c.tactic for c in cands] == ["auto"]
 
 
+def test_votes_favour_the_nearest_state_over_a_crowd() -> None:
+    """One state almost equal to the query against three middling ones: plain
+    sums of similarity pick the crowd's tactic, similarity ** 4 the nearest
+    state's; a model's retrieval keeps the ranking it was trained on."""
+    query = state(["n : nat", "l : list nat"], "length (repeat n 3) = 3")
+    near = Step(0, 0, state(["n : nat", "l : list nat"], "length (repeat n 2) = 2"), "near_tac")
+    crowd = [
+        Step(i, 0, state(["n : nat", "l : list nat"], "length (map S l) = length l"), "crowd_tac")
+        for i in range(1, 4)
+    ]
+    index = KnnIndex.build([near, *crowd], {})
+    near_sim = [n.similarity for n in index.neighbours(query, 4) if n.tactic == "near_tac"]
+    crowd_sims = [n.similarity for n in index.neighbours(query, 4) if n.tactic == "crowd_tac"]
+    assert sum(crowd_sims) > near_sim[0] and near_sim[0] ** 4 > sum(c**4 for c in crowd_sims)
+    assert [c.tactic for c in index.candidates(query, 2, vote_power=1.0)][0] == "crowd_tac"
+    assert [c.tactic for c in index.candidates(query, 2)][0] == "near_tac"
+    retriever = Retriever(index, {}, k=2)
+    assert retriever.for_state(query, None)[0] == "crowd_tac"
+
+
 def test_retrieval_never_sees_the_theorem_or_what_follows_it() -> None:
     data = toy_data()
     index = KnnIndex.build(data.train, data.places)

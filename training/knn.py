@@ -4,9 +4,15 @@
 states' features (:mod:`training.features`; sublinear term frequency, L2
 normalised, cosine similarity) in an inverted index built with numpy. A
 query ranks the indexed states by similarity and returns the distinct
-tactics of the nearest ones; a tactic's score is the summed similarity of the
-neighbours that used it, and its log-probability the log of its share of the
-summed scores (so the candidates form a distribution).
+tactics of the nearest ones; a tactic's score is the sum of ``similarity **
+vote_power`` over the neighbours that used it, and its log-probability the
+log of its share of the summed scores (so the candidates form a
+distribution). The power makes the nearest states count for more than a
+crowd of middling ones: on all 1,376 coq-stdlib val steps, power 4 over the
+128 nearest states gave top-1 9.7% and recall@16 20.3%, plain sums over 64
+gave 7.0% and 19.5% (power 2: 9.2%; taking the single nearest state's
+tactic first: 8.2%). The retrieval in a model's prompt keeps the plain sums
+over 64 (:data:`RETRIEVAL_VOTES`): the models were trained on that ranking.
 
 Nothing from the future leaks: a query made on behalf of a theorem at
 ``Place(file, position)`` never sees an indexed step of a theorem in the same
@@ -39,7 +45,9 @@ from .features import adapt_names, features
 
 INDEX_VERSION = 1
 INDEX_FILE = "knn-index.npz"
-NEIGHBOURS = 64  # nearest states a query looks at
+NEIGHBOURS = 128  # nearest states a query looks at
+VOTE_POWER = 4.0  # a neighbour's vote is its similarity to this power
+RETRIEVAL_VOTES = {"neighbours": 64, "vote_power": 1.0}
 
 
 def fingerprint(steps: Sequence[Any], places: dict[int, Place]) -> str:
@@ -172,12 +180,20 @@ class KnnIndex:
         return [Neighbour(int(i), float(sims[i]), self.tactics[i]) for i in top if sims[i] > 0]
 
     def candidates(
-        self, state: str, k: int, place: Place | None = None, *, adapt: bool = True
+        self,
+        state: str,
+        k: int,
+        place: Place | None = None,
+        *,
+        adapt: bool = True,
+        neighbours: int = NEIGHBOURS,
+        vote_power: float = VOTE_POWER,
     ) -> list[Candidate]:
-        """Up to ``k`` distinct tactics of the nearest states, best first."""
+        """Up to ``k`` distinct tactics of the ``neighbours`` nearest states,
+        best first."""
         scores: dict[str, float] = {}
         order: list[str] = []
-        for n in self.neighbours(state, max(NEIGHBOURS, k), place):
+        for n in self.neighbours(state, max(neighbours, k), place):
             tactic = self.tactics[n.entry]
             if adapt:
                 tactic = adapt_names(tactic, self.states[n.entry], state)
@@ -185,7 +201,7 @@ class KnnIndex:
             if key not in scores:
                 order.append(key)
                 scores[key] = 0.0
-            scores[key] += n.similarity
+            scores[key] += n.similarity**vote_power
         total = math.fsum(scores.values())
         ranked = sorted(order, key=lambda t: -scores[t])[:k]  # stable: nearest first on ties
         return [Candidate(t, math.log(scores[t] / total)) for t in ranked]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import Place, TrainData, as_place
-from .knn import KnnIndex, load_or_build
+from .knn import RETRIEVAL_VOTES, KnnIndex, load_or_build
 
 
 class Retriever:
@@ -55,7 +55,7 @@ class Retriever:
         return out
 
     def for_state(self, state: str, place: Place | None) -> list[str]:
-        return [c.tactic for c in self.index.candidates(state, self.k, place)]
+        return [c.tactic for c in self.index.candidates(state, self.k, place, **RETRIEVAL_VOTES)]
 
     def for_states(self, states: Sequence[str], theorem: Any) -> list[list[str]]:
         place = as_place(theorem)

@@ -28,6 +28,7 @@ from typing import Any
 
 from benchmarks.passk import pass_at_k
 from lean_env.errors import UserError
+from prover.hybrid import is_hybrid
 from search.budget import Budget
 
 SPLIT, EACH = "split", "each"
@@ -180,7 +181,7 @@ def resolve_members(
         return [Member(spec, spec)]
     if spec.startswith("model:"):
         return [model_member(Path(spec.removeprefix("model:")))]
-    if spec == "hybrid" or spec.startswith("hybrid:"):
+    if is_hybrid(spec):
         return [Member("hybrid", spec)]
     if spec == "knn" or spec.startswith("knn:"):  # k-NN over the train split's states
         return [Member("knn", spec if spec != "knn" else f"knn:{benchmark}")]

@@ -21,6 +21,7 @@ from benchmarks.passk import pass_at_k_curve
 from prover import ensemble as ens
 from prover.compare import timing
 from prover.ensemble import Member
+from prover.hybrid import hybrid_model
 from prover.progress import write_records
 from search.budget import Budget
 from search.config import SearchConfig, Strategy
@@ -54,13 +55,7 @@ def model_fingerprint(model: str | None) -> dict[str, Any] | None:
 def policy_model(member: Member) -> str | None:
     """The model directory a member's policy loads: its own, or the one its
     hybrid generator takes (``hybrid:DIR`` or the default model)."""
-    if member.model:
-        return member.model
-    if member.generator == "hybrid" or member.generator.startswith("hybrid:"):
-        from prover.hybrid import hybrid_model
-
-        return hybrid_model(member.generator)
-    return None
+    return member.model or hybrid_model(member.generator)
 
 
 def run_config(
@@ -72,13 +67,12 @@ def run_config(
 ) -> dict[str, Any]:
     """The identity of one model's run."""
     model = str(Path(member.model).resolve()) if member.model else None
-    # A hybrid names no model but loads one: retraining it is a new run too.
-    used = policy_model(member)
     return {
         "command": "evaluate",
         **selection,
         "generator": f"model:{model}" if model else member.generator,
-        "weights": model_fingerprint(str(Path(used).resolve()) if used else None),
+        # A hybrid names no model but loads one: retraining it is a new run too.
+        "weights": model_fingerprint(policy_model(member)),
         "search": search.to_dict(),
         "budget": budget.to_dict(),
         "store_tree": store_tree,

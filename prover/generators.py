@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from lean_env.errors import ProverNotInstalled, UserError
+from prover.hybrid import hybrid_model, is_hybrid, make_hybrid
 from search.automation import HammerGenerator, arith_generator, hammer_problem
 from search.generator import FixedTacticGenerator, TacticGenerator
 
@@ -43,10 +44,8 @@ def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
         return load_model_generator(spec.removeprefix("model:"), seed)
     if spec == "knn" or spec.startswith("knn:"):
         return load_knn_generator(spec.removeprefix("knn").removeprefix(":") or "coq-stdlib")
-    if spec == "hybrid" or spec.startswith("hybrid:"):
-        from prover.hybrid import make_hybrid
-
-        return make_hybrid(spec.removeprefix("hybrid").removeprefix(":") or None, seed, worker)
+    if is_hybrid(spec):
+        return make_hybrid(hybrid_model(spec), seed, worker)
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")
 
 

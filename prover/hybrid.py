@@ -46,18 +46,26 @@ def default_model() -> str | None:
     return path or None
 
 
+def is_hybrid(spec: str) -> bool:
+    """Whether ``--generator`` value ``spec`` names the hybrid."""
+    return spec == "hybrid" or spec.startswith("hybrid:")
+
+
 def hybrid_model(spec: str) -> str | None:
     """The model directory the hybrid of ``--generator`` value ``spec`` uses
-    (None: it runs without a model)."""
+    (None: not a hybrid, or a hybrid that runs without a model)."""
+    if not is_hybrid(spec):
+        return None
     return spec.removeprefix("hybrid").removeprefix(":") or default_model()
 
 
-def make_hybrid(model: str | None, seed: int, worker: int = 0) -> HybridGenerator:
+def make_hybrid(path: str | None, seed: int, worker: int = 0) -> HybridGenerator:
+    """The hybrid over the model at ``path`` (:func:`hybrid_model`; None:
+    without a model), the k-NN and the automation list."""
     from prover.generators import load_model_generator, make_generator
 
     sources: list[Source] = []
     missing: dict[str, str] = {}
-    path = model or default_model()
     if path:
         if not Path(path).is_dir():
             raise UserError(f"hybrid: model directory {path} does not exist")

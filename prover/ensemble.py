@@ -28,7 +28,7 @@ from typing import Any
 
 from benchmarks.passk import pass_at_k
 from lean_env.errors import UserError
-from prover.hybrid import is_hybrid
+from prover.hybrid import hybrid_label, is_hybrid
 from search.budget import Budget
 
 SPLIT, EACH = "split", "each"
@@ -182,7 +182,7 @@ def resolve_members(
     if spec.startswith("model:"):
         return [model_member(Path(spec.removeprefix("model:")))]
     if is_hybrid(spec):
-        return [Member("hybrid", spec)]
+        return [Member(hybrid_label(spec), spec)]
     if spec == "knn" or spec.startswith("knn:"):  # k-NN over the train split's states
         return [Member("knn", spec if spec != "knn" else f"knn:{benchmark}")]
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")

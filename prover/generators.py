@@ -15,13 +15,21 @@ from __future__ import annotations
 import os
 
 from lean_env.errors import ProverNotInstalled, UserError
-from prover.hybrid import hybrid_model, is_hybrid, make_hybrid
+from prover.hybrid import hybrid_label, hybrid_model, is_hybrid, make_hybrid
 from search.automation import HammerGenerator, arith_generator, hammer_problem
 from search.generator import FixedTacticGenerator, TacticGenerator
 
 # Generators named by a fixed word (members of a run are labelled by it).
 NAMED_GENERATORS = ("symbolic", "symbolic-arith", "hammer")
-GENERATORS = (*NAMED_GENERATORS, "model:DIR", "knn", "knn:BENCHMARK", "hybrid", "hybrid:MODEL_DIR")
+GENERATORS = (
+    *NAMED_GENERATORS,
+    "model:DIR",
+    "knn",
+    "knn:BENCHMARK",
+    "hybrid",
+    "hybrid:MODEL_DIR",
+    "hybrid:none",
+)
 
 
 def check_available(spec: str) -> None:
@@ -45,7 +53,9 @@ def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
     if spec == "knn" or spec.startswith("knn:"):
         return load_knn_generator(spec.removeprefix("knn").removeprefix(":") or "coq-stdlib")
     if is_hybrid(spec):
-        return make_hybrid(hybrid_model(spec), seed, worker)
+        return make_hybrid(
+            hybrid_model(spec), seed, worker, model_wanted=hybrid_label(spec) == "hybrid"
+        )
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")
 
 

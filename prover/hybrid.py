@@ -5,7 +5,9 @@ Sources, in this order (the tie-break order of the ranking):
 
 - ``lm``: the model of ``hybrid:MODEL_DIR``; plain ``hybrid`` uses the model
   in ``$DCO_HYBRID_MODEL`` or, failing that, ``models/ce`` (where ``dco train``
-  is told to write the CE model) when it exists;
+  is told to write the CE model) when it exists; ``hybrid:none`` runs without
+  a model on purpose (the ablation that asks what the model adds; its
+  results' label is ``hybrid-no-lm``);
 - ``knn``: the k-NN generator, when ``--generator knn`` exists and can be
   built here;
 - ``automation``: the symbolic list with the arithmetic deciders
@@ -35,6 +37,7 @@ from search.automation import arith_generator
 from search.hybrid import HybridGenerator, Source
 
 DEFAULT_MODEL = Path("models") / "ce"
+NO_MODEL = "none"  # hybrid:none
 LM_CANDIDATES = 8
 KNN_CANDIDATES = 16
 
@@ -56,12 +59,24 @@ def hybrid_model(spec: str) -> str | None:
     (None: not a hybrid, or a hybrid that runs without a model)."""
     if not is_hybrid(spec):
         return None
-    return spec.removeprefix("hybrid").removeprefix(":") or default_model()
+    named = spec.removeprefix("hybrid").removeprefix(":")
+    if named == NO_MODEL:
+        return None
+    return named or default_model()
 
 
-def make_hybrid(path: str | None, seed: int, worker: int = 0) -> HybridGenerator:
+def hybrid_label(spec: str) -> str:
+    """The results' label of a hybrid: ``hybrid``, or ``hybrid-no-lm`` for
+    the ablation without a model."""
+    return "hybrid-no-lm" if spec == f"hybrid:{NO_MODEL}" else "hybrid"
+
+
+def make_hybrid(
+    path: str | None, seed: int, worker: int = 0, *, model_wanted: bool = True
+) -> HybridGenerator:
     """The hybrid over the model at ``path`` (:func:`hybrid_model`; None:
-    without a model), the k-NN and the automation list."""
+    without a model), the k-NN and the automation list. ``model_wanted``
+    False (``hybrid:none``): no model is not worth a warning."""
     from prover.generators import load_model_generator, make_generator
 
     sources: list[Source] = []
@@ -70,7 +85,7 @@ def make_hybrid(path: str | None, seed: int, worker: int = 0) -> HybridGenerator
         if not Path(path).is_dir():
             raise UserError(f"hybrid: model directory {path} does not exist")
         sources.append(Source("lm", load_model_generator(path, seed), max_candidates=LM_CANDIDATES))
-    else:
+    elif model_wanted:
         missing["lm"] = f"no model (give hybrid:MODEL_DIR, or train one into {DEFAULT_MODEL})"
     try:
         sources.append(

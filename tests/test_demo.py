@@ -73,22 +73,32 @@ def test_demo_trains_missing_models_proves_and_reuses_them(
         assert meta["loss"] == loss and meta["steps"] == 3
         assert (meta.get("n_prime") or 1) == n
     header = next(line for line in out.splitlines() if line.startswith("theorem"))
-    assert header.split() == ["theorem", "symbolic", "N'=1", "N'=2", "ensemble"]
+    assert header.split() == [
+        "theorem",
+        "symbolic-arith",
+        "knn",
+        "hybrid",
+        "N'=1",
+        "N'=2",
+        "ensemble",
+    ]
     lines = out.splitlines()
     body = lines[lines.index(next(ln for ln in lines if ln.startswith("theorem"))) + 2 :]
     rows = [ln.split() for ln in body[:3]]
-    assert len({r[0] for r in rows}) == 3 and all(len(r) == 5 for r in rows), out
+    assert len({r[0] for r in rows}) == 3 and all(len(r) == 7 for r in rows), out
     # u_false is unprovable and Broken.t never starts: nobody may claim them;
-    # the baseline proves what lia proves.
+    # the baseline proves what lia proves, and the hybrid (whose automation
+    # source is the baseline's list) proves it too.
     for row in rows:
         if row[0].endswith(("u_false", "Broken.t")):
-            assert row[1:] == ["-"] * 4
+            assert row[1:] == ["-"] * 6
         if row[0].endswith(("t_add_0", "t_comm")):
-            assert row[1] == "proved"
-        assert row[4] == ("proved" if "proved" in row[2:4] else "-")
+            assert row[1] == row[3] == "proved"
+        assert row[6] == ("proved" if "proved" in row[4:6] else "-")
     totals = next(line.split() for line in out.splitlines() if line.startswith("proved "))
-    assert int(totals[1]) == sum(r[1] == "proved" for r in rows)
-    assert int(totals[4]) == sum(r[4] == "proved" for r in rows)
+    assert [int(t) for t in totals[1:]] == [
+        sum(r[i] == "proved" for r in rows) for i in range(1, 7)
+    ]
 
     weights = sorted(models.glob("*/model.safetensors"))
     stamps = [p.stat().st_mtime_ns for p in weights]

@@ -233,3 +233,30 @@ def test_a_hybrid_run_names_and_fingerprints_the_model_it_loads(tmp_path, monkey
     assert before["generator"] == "hybrid" and before["weights"]
     (model / "model.safetensors").write_bytes(b"retrained")
     assert identity()["weights"] != before["weights"]
+
+
+def test_hybrid_none_leaves_the_model_out_on_purpose(tmp_path, monkeypatch) -> None:
+    """`hybrid:none` is the ablation without a model: no model is loaded even
+    where models/ce exists, no warning says one is missing, and its results
+    are labelled apart from the full hybrid's."""
+    from prover.ensemble import resolve_members
+    from prover.evaluation import policy_model
+    from prover.hybrid import hybrid_label, hybrid_model
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DCO_HYBRID_MODEL", raising=False)
+    (tmp_path / "models" / "ce").mkdir(parents=True)
+    (tmp_path / "models" / "ce" / "config.json").write_text("{}")
+    assert hybrid_model("hybrid") == str(Path("models") / "ce")
+    assert hybrid_model("hybrid:none") is None
+    assert (hybrid_label("hybrid"), hybrid_label("hybrid:none")) == ("hybrid", "hybrid-no-lm")
+    (member,) = resolve_members(
+        ensemble=None, models="models", model=None, generator="hybrid:none", benchmark="coq-stdlib"
+    )
+    assert (member.label, member.generator) == ("hybrid-no-lm", "hybrid:none")
+    assert policy_model(member) is None
+    err = io.StringIO()
+    with redirect_stderr(err):
+        gen = make_generator("hybrid:none", 0)
+    assert "lm" not in [s.name for s in gen.sources] and "lm" not in gen.missing
+    assert "without lm" not in err.getvalue()

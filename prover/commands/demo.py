@@ -8,8 +8,11 @@ run left (each step is cached and skipped next time):
 2. trains one small tactic model per N' of ``--ensemble`` that ``--models``
    does not hold yet (CE for N'=1, DCOstep for the others), with a short demo
    recipe (``--train-steps`` optimizer steps; ``dco train`` makes full ones);
-3. runs ``prove --ensemble`` (every model, pass@N rollouts) and the symbolic
-   baseline on ``--theorems`` held-out test theorems and prints a table.
+3. runs ``prove --ensemble`` (every model, pass@N rollouts) and, best-first on
+   the same wall clock, the symbolic baseline with the arithmetic deciders
+   (``symbolic-arith``), the k-NN policy (``knn``) and the hybrid over the CE
+   model (``hybrid``) on ``--theorems`` held-out test theorems, and prints
+   which prover proved which theorem.
 
 ``--quick`` instead proves the bundled example file step by step with its
 own tactics and re-checks each proof (seconds; no training).
@@ -63,8 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--budget",
         type=float,
-        default=30.0,
-        help="wall clock per model and theorem, seconds (default 30)",
+        default=20.0,
+        help="wall clock per model and theorem, seconds (default 20)",
     )
     parser.add_argument("--tactic-timeout", type=float, default=5.0)
     parser.add_argument(
@@ -145,9 +148,9 @@ def ensure_models(args: argparse.Namespace) -> list[Any]:
 
 
 def prove_sample(args: argparse.Namespace, members: list[Any]) -> list[dict[str, Any]]:
-    """``prove --ensemble --all-models`` and the symbolic baseline on a seeded
-    sample of test theorems: one row per theorem."""
-    from prover import ensemble as ens
+    """``prove --ensemble --all-models`` and the best-first provers of
+    :func:`best_first_members` on a seeded sample of test theorems: one row
+    per theorem."""
     from prover.commands.prove import prove_job
     from prover.evaluation import Execution
     from prover.options import select_jobs
@@ -168,10 +171,8 @@ def prove_sample(args: argparse.Namespace, members: list[Any]) -> list[dict[str,
     budget = Budget(
         wall_clock=args.budget, max_passes=args.passes, tactic_timeout=args.tactic_timeout
     )
-    # The symbolic baseline searches best-first (its scores are uniform, so
-    # sampling it would be a random walk) on the same wall clock.
     best_first = SearchConfig(strategy=Strategy.BEST_FIRST)
-    symbolic = ens.Member("symbolic", "symbolic")
+    searchers = best_first_members(members)
     execution = Execution(progress=False, seed=args.seed)
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -199,8 +200,8 @@ def prove_sample(args: argparse.Namespace, members: list[Any]) -> list[dict[str,
             base = prove_job(
                 db,
                 job,
-                [symbolic],
-                [replace(budget, max_passes=None)],
+                searchers,
+                [replace(budget, max_passes=None)] * len(searchers),
                 best_first,
                 execution,
                 selection_key,
@@ -208,9 +209,28 @@ def prove_sample(args: argparse.Namespace, members: list[Any]) -> list[dict[str,
                 log=lambda _: None,
             )
             rows.append(
-                {"theorem": name, "models": {r["model"]: r for r in found}, "symbolic": base[0]}
+                {
+                    "theorem": name,
+                    "models": {r["model"]: r for r in found},
+                    "best_first": {r["model"]: r for r in base},
+                }
             )
     return rows
+
+
+def best_first_members(members: list[Any]) -> list[Any]:
+    """The provers that search best-first: the symbolic baseline (its scores
+    are uniform, so sampling it would be a random walk), the k-NN policy and
+    the hybrid over the ensemble's CE model (its first model when N'=1 is not
+    in the ensemble)."""
+    from prover import ensemble as ens
+
+    lm = next((m for m in members if m.n_prime == 1), members[0])
+    return [
+        ens.Member("symbolic-arith", "symbolic-arith"),
+        ens.Member("knn", "knn"),
+        ens.Member("hybrid", f"hybrid:{lm.model}", lm.model),
+    ]
 
 
 def _cell(row: dict[str, Any]) -> str:
@@ -218,20 +238,21 @@ def _cell(row: dict[str, Any]) -> str:
 
 
 def print_table(rows: list[dict[str, Any]], labels: list[str]) -> None:
-    headers = ["theorem", "symbolic", *labels, "ensemble"]
+    searchers = list(rows[0]["best_first"]) if rows else []
+    headers = ["theorem", *searchers, *labels, "ensemble"]
     body = []
     for row in rows:
         models = [_cell(row["models"][label]) for label in labels]
         body.append(
             [
                 row["theorem"],
-                _cell(row["symbolic"]),
+                *(_cell(row["best_first"][label]) for label in searchers),
                 *models,
                 "proved" if "proved" in models else "-",
             ]
         )
-    totals = ["proved", str(sum(r[1] == "proved" for r in body))]
-    totals += [str(sum(r[i] == "proved" for r in body)) for i in range(2, len(headers))]
+    totals = ["proved"]
+    totals += [str(sum(r[i] == "proved" for r in body)) for i in range(1, len(headers))]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *body, totals, strict=True)]
     line = lambda cells: "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True))  # noqa: E731
     print()
@@ -240,9 +261,16 @@ def print_table(rows: list[dict[str, Any]], labels: list[str]) -> None:
     for cells in body:
         print(line(cells))
     print(line(totals))
-    shortest = [(r["theorem"], m) for r in rows for m in r["models"].values() if m["proof"]]
-    if shortest:
-        name, best = min(shortest, key=lambda x: len(x[1]["proof"]))
+    # Show the longest proof a learned prover found: a multi-step proof is
+    # what the learning buys over one automation call.
+    learned = [
+        (r["theorem"], m)
+        for r in rows
+        for m in (*r["models"].values(), *r["best_first"].values())
+        if m["proof"] and m["model"] != "symbolic-arith"
+    ]
+    if learned:
+        name, best = max(learned, key=lambda x: len(x[1]["proof"]))
         print(
             f"\nfor example {name} ({best['model']}): {' '.join(t.rstrip('.') + '.' for t in best['proof'])}"
         )

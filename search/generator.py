@@ -31,7 +31,10 @@ class Candidate:
 class TacticGenerator(Protocol):
     """Optionally also ``reseed(seed: int) -> None``: batch runs call it before
     each theorem, so that sampling does not depend on which worker process
-    searched which theorems before it."""
+    searched which theorems before it; and ``set_theorem(theorem) -> None``,
+    called before each theorem, which a retrieving generator uses to hide
+    the theorem and what follows it in its file (a generator made of others
+    forwards both)."""
 
     def generate(
         self, states: Sequence[str], k: int, *, temperature: float = 1.0, sample: bool = True

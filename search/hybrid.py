@@ -86,6 +86,15 @@ class HybridGenerator:
             if callable(reseed):
                 reseed(seed + i)
 
+    def set_theorem(self, theorem: object) -> None:
+        """Tell every retrieving source which theorem is being proved, so that
+        none of them sees that theorem or what follows it in its file (the
+        search runner calls this on the generator it holds: the hybrid)."""
+        for source in self.sources:
+            set_theorem = getattr(source.generator, "set_theorem", None)
+            if callable(set_theorem):
+                set_theorem(theorem)
+
     def generate(
         self, states: Sequence[str], k: int, *, temperature: float = 1.0, sample: bool = True
     ) -> list[list[Candidate]]:

@@ -55,6 +55,19 @@ def theorem_for(theorem: Theorem, generator: TacticGenerator) -> Theorem:
     )
 
 
+def prepare_generator(generator: TacticGenerator, theorem: Theorem, seed: int) -> None:
+    """Before each theorem: reseed the generator's sampling (so results do not
+    depend on which worker searched what before) and tell a retrieving policy
+    which theorem it proves (it must not see that theorem itself or what
+    follows it in its file)."""
+    reseed = getattr(generator, "reseed", None)
+    if callable(reseed):
+        reseed(theorem_seed(seed, theorem))
+    set_theorem = getattr(generator, "set_theorem", None)
+    if callable(set_theorem):
+        set_theorem(theorem)
+
+
 def search_one(
     job: Job,
     searcher: TreeSearch,
@@ -64,13 +77,7 @@ def search_one(
     store_tree: bool,
     seed: int,
 ) -> TheoremRecord:
-    reseed = getattr(generator, "reseed", None)
-    if callable(reseed):
-        reseed(theorem_seed(seed, job.theorem))
-    # A retrieving policy must not see the theorem itself or what follows it.
-    set_theorem = getattr(generator, "set_theorem", None)
-    if callable(set_theorem):
-        set_theorem(job.theorem)
+    prepare_generator(generator, job.theorem, seed)
     result = searcher.search(theorem_for(job.theorem, generator), environments, generator, budget)
     return record_of(result, benchmark_id=job.benchmark_id, split=job.split, store_tree=store_tree)
 

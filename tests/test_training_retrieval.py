@@ -12,6 +12,10 @@ from helpers import make_benchmark
 
 from benchmarks.format import Step
 from benchmarks.training_data import load_train_data
+from lean_env.types import Theorem
+from search.generator import FixedTacticGenerator
+from search.hybrid import HybridGenerator, Source
+from search.runner import prepare_generator
 from training.data import PromptFormat, corpus_texts, encode_prompt
 from training.dataset import Place, TrainData
 from training.features import adapt_names
@@ -94,6 +98,20 @@ def test_retrieval_never_sees_the_theorem_or_what_follows_it() -> None:
     gen.set_theorem(SimpleNamespace(file="A.v", offset=20, line=3))
     (cands,) = gen.generate([query.state], 16)
     assert {"own_tactic", "leaked_tactic"}.isdisjoint(c.tactic for c in cands)
+    # through the hybrid, which the runner tells instead of its sources
+    hybrid = HybridGenerator(
+        [
+            Source("knn", KnnTacticGenerator(index)),
+            Source("automation", FixedTacticGenerator(("auto",)), learned=False),
+        ],
+        wrappers=(),
+    )
+    (before,) = hybrid.generate([query.state], 16)
+    assert "leaked_tactic" in [c.tactic for c in before]  # the check below can fail
+    prepare_generator(hybrid, Theorem("t1", "True", file="A.v", line=3, offset=20), seed=0)
+    (cands,) = hybrid.generate([query.state], 16)
+    tactics = [c.tactic for c in cands]
+    assert {"own_tactic", "leaked_tactic"}.isdisjoint(tactics) and "other_file_tactic" in tactics
     # and the prompt the model sees holds none of it either
     tok = train_tokenizer(corpus_texts(data.train), 300)
     fmt = PromptFormat(max_prompt_tokens=64, max_tactic_tokens=8, retrieval_tokens=32)

@@ -174,17 +174,31 @@ def resolve_members(
     if model:
         return [model_member(Path(model))]
     spec = generator or "symbolic"
+    from prover.generators import portfolio_parts
+
+    parts = portfolio_parts(spec)
+    if len(parts) == 1:
+        return [generator_member(spec, benchmark)]
+    stages = [generator_member(part, benchmark) for part in parts if part]
+    if len(stages) < len(parts) or len({m.generator for m in stages}) < len(stages):
+        raise UserError(f"--generator {spec!r}: a portfolio names distinct generators, A,B")
+    # A portfolio is one prover, labelled by its stages.
+    return [Member(",".join(m.label for m in stages), ",".join(m.generator for m in stages))]
+
+
+def generator_member(spec: str, benchmark: str) -> Member:
+    """The member one ``--generator`` value (not a portfolio) names."""
     from prover.generators import GENERATORS, NAMED_GENERATORS, check_available
 
     if spec in NAMED_GENERATORS:
         check_available(spec)  # a missing plugin is one line before any work
-        return [Member(spec, spec)]
+        return Member(spec, spec)
     if spec.startswith("model:"):
-        return [model_member(Path(spec.removeprefix("model:")))]
+        return model_member(Path(spec.removeprefix("model:")))
     if is_hybrid(spec):
-        return [Member(hybrid_label(spec), spec)]
+        return Member(hybrid_label(spec), spec)
     if spec == "knn" or spec.startswith("knn:"):  # k-NN over the train split's states
-        return [Member("knn", spec if spec != "knn" else f"knn:{benchmark}")]
+        return Member("knn", spec if spec != "knn" else f"knn:{benchmark}")
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")
 
 

@@ -54,8 +54,17 @@ def model_fingerprint(model: str | None) -> dict[str, Any] | None:
 
 def policy_model(member: Member) -> str | None:
     """The model directory a member's policy loads: its own, or the one its
-    hybrid generator takes (``hybrid:DIR`` or the default model)."""
-    return member.model or hybrid_model(member.generator)
+    hybrid generator takes (``hybrid:DIR`` or the default model), or for a
+    portfolio the first of its stages'."""
+    if member.model:
+        return member.model
+    # a portfolio loads the model of its first stage that has one
+    for spec in member.generator.split(","):
+        if spec.startswith("model:"):
+            return spec.removeprefix("model:")
+        if path := hybrid_model(spec):
+            return path
+    return None
 
 
 def run_config(

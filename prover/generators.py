@@ -5,7 +5,9 @@ the arithmetic deciders, ``hammer`` CoqHammer's tactics (both in
 :mod:`search.automation`); ``model:DIR`` a model directory
 written by ``dco train`` (or any Hugging Face causal LM directory);
 ``hybrid[:MODEL_DIR]`` the union of a model's, the k-NN's and the automation
-tactics' candidates (:mod:`prover.hybrid`). torch and
+tactics' candidates (:mod:`prover.hybrid`); ``A,B,...`` a portfolio of
+those, searched one after another on each theorem with equal shares of its
+wall clock (:mod:`search.portfolio`). torch and
 transformers are imported only when a model is used, so symbolic runs stay
 light.
 """
@@ -16,8 +18,14 @@ import os
 
 from lean_env.errors import ProverNotInstalled, UserError
 from prover.hybrid import hybrid_label, hybrid_model, is_hybrid, make_hybrid
-from search.automation import HammerGenerator, arith_generator, hammer_problem
+from search.automation import (
+    HAMMER_TACTIC_TIMEOUT,
+    HammerGenerator,
+    arith_generator,
+    hammer_problem,
+)
 from search.generator import FixedTacticGenerator, TacticGenerator
+from search.portfolio import PortfolioGenerator, Stage
 
 # Generators named by a fixed word (members of a run are labelled by it).
 NAMED_GENERATORS = ("symbolic", "symbolic-arith", "hammer")
@@ -29,19 +37,39 @@ GENERATORS = (
     "hybrid",
     "hybrid:MODEL_DIR",
     "hybrid:none",
+    "A,B (a portfolio)",
 )
+
+
+def portfolio_parts(spec: str) -> list[str]:
+    """The stages of a portfolio spec ``A,B,...`` ([spec] when not one)."""
+    return [part.strip() for part in spec.split(",")]
 
 
 def check_available(spec: str) -> None:
     """Raise the one-line error a generator that cannot run here gives, before
     any work starts (workers would otherwise each fail on their own)."""
-    if spec == "hammer" and (problem := hammer_problem()) is not None:
-        raise ProverNotInstalled(f"--generator hammer: {problem}")
+    if "hammer" in portfolio_parts(spec) and (problem := hammer_problem()) is not None:
+        raise ProverNotInstalled(f"--generator {spec}: {problem}")
 
 
 def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
     """The generator a ``--generator`` value names (one per worker process;
     the runner reseeds it per theorem)."""
+    parts = portfolio_parts(spec)
+    if len(parts) > 1:
+        if "" in parts or len(set(parts)) < len(parts):
+            raise UserError(f"--generator {spec!r}: a portfolio names distinct generators, A,B")
+        return PortfolioGenerator(
+            [
+                Stage(
+                    part,
+                    make_generator(part, seed, worker),
+                    min_tactic_timeout=HAMMER_TACTIC_TIMEOUT if part == "hammer" else 0.0,
+                )
+                for part in parts
+            ]
+        )
     if spec == "symbolic":
         return FixedTacticGenerator(seed=seed)
     if spec == "symbolic-arith":

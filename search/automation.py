@@ -72,6 +72,9 @@ ARITH_TACTICS: tuple[str, ...] = (*FAST_ARITH, *SLOW_ARITH)
 # timeouts the slower reconstruction tactics after it may never run.
 HAMMER_TACTICS: tuple[str, ...] = ("qauto", "hammer", "sauto", "hauto", "sfirstorder")
 HAMMER_ATP_LIMIT = 10  # seconds; give the hammer member a --tactic-timeout above it
+# The tactic timeout a hammer stage of a portfolio gets at least: the ATP
+# phase plus reconstruction (the 300-theorem hammer run used 20 s).
+HAMMER_TACTIC_TIMEOUT = 20.0
 # Debian puts CoqHammer's helper (which it runs CVC4 through) off the PATH.
 HAMMER_LIBEXEC = Path("/usr/libexec/coq-hammer")
 HAMMER_ATPS = ("eprover", "cvc4", "vampire", "z3_tptp")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from lean_env.environment import Environment, open_environment
@@ -26,6 +27,7 @@ from .config import SearchConfig, Strategy
 from .context import SearchContext
 from .generator import TacticGenerator
 from .naive import run_naive_rollouts
+from .portfolio import PortfolioGenerator
 from .result import Attempt, Outcome, SearchResult, SearchStats
 from .rollouts import run_rollouts
 from .tree import ProofTree, Status
@@ -87,6 +89,8 @@ class TreeSearch:
         budget: Budget,
         stats: SearchStats,
     ) -> SearchResult:
+        if isinstance(generator, PortfolioGenerator):
+            return self._search_stages(theorem, env, generator, budget, stats)
         t0 = time.perf_counter()
         tree = ProofTree(env.initial_state, transposition=self.config.transposition)
         ctx = SearchContext(
@@ -115,6 +119,47 @@ class TreeSearch:
             attempts=ctx.attempts,
             verification=ctx.verification,
             verifications=ctx.verifications,
+        )
+
+    def _search_stages(
+        self,
+        theorem: Theorem,
+        env: Environment,
+        portfolio: PortfolioGenerator,
+        budget: Budget,
+        stats: SearchStats,
+    ) -> SearchResult:
+        """Each stage of the portfolio in turn, in the same session, until one
+        proves the theorem (see :mod:`search.portfolio`)."""
+        used = 0.0
+        attempts: list[Attempt] = []
+        verifications: dict = {}
+        result: SearchResult | None = None
+        for i, stage in enumerate(portfolio.stages):
+            wall_clock = portfolio.wall_clocks(budget.wall_clock, used, i)
+            if result is not None and not wall_clock > 0:
+                break
+            timeout = max(budget.tactic_timeout, stage.min_tactic_timeout)
+            share = replace(budget, wall_clock=wall_clock, tactic_timeout=timeout)
+            env.tactic_timeout = timeout
+            before = stats.seconds_to_proof
+            result = self._search_in(theorem, env, stage.generator, share, stats)
+            if stats.seconds_to_proof is not None and before is None:
+                stats.seconds_to_proof += used  # from the start of the first stage
+            used += result.stats.seconds_total
+            for attempt in result.attempts:
+                attempts.append(replace(attempt, index=len(attempts)))
+            verifications.update(result.verifications)
+            if result.proved or result.reason.startswith("proof assistant crashed"):
+                break
+        env.tactic_timeout = budget.tactic_timeout
+        assert result is not None  # the first stage always runs
+        stats.seconds_total = used
+        return replace(
+            result,
+            stats=stats,
+            attempts=attempts,
+            verifications=verifications,
         )
 
 

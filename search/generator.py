@@ -44,6 +44,24 @@ class TacticGenerator(Protocol):
         ...
 
 
+def reseed_each(generators: Sequence[object], seed: int) -> None:
+    """Reseed the parts of a generator made of others (part ``i`` from
+    ``seed + i``, so that they do not draw the same stream)."""
+    for i, generator in enumerate(generators):
+        reseed = getattr(generator, "reseed", None)
+        if callable(reseed):
+            reseed(seed + i)
+
+
+def set_theorem_each(generators: Sequence[object], theorem: object) -> None:
+    """Tell every part of a generator made of others which theorem is being
+    proved: a retrieving part must not see it or what follows it in its file."""
+    for generator in generators:
+        set_theorem = getattr(generator, "set_theorem", None)
+        if callable(set_theorem):
+            set_theorem(theorem)
+
+
 def check_generate_args(k: int, temperature: float, sample: bool) -> None:
     """The ValueError every ``generate`` gives for arguments it cannot honour."""
     if k < 1:

@@ -38,7 +38,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .generator import Candidate, TacticGenerator
+from .generator import Candidate, TacticGenerator, reseed_each, set_theorem_each
 
 DEFAULT_WRAPPERS: tuple[str, ...] = ("now ({t})", "({t}); auto")
 _STRUCTURAL = ("-", "+", "*", "{", "}")
@@ -81,19 +81,13 @@ class HybridGenerator:
         self._weights = [s.weight / total for s in self.sources]
 
     def reseed(self, seed: int) -> None:
-        for i, source in enumerate(self.sources):
-            reseed = getattr(source.generator, "reseed", None)
-            if callable(reseed):
-                reseed(seed + i)
+        reseed_each([s.generator for s in self.sources], seed)
 
     def set_theorem(self, theorem: object) -> None:
         """Tell every retrieving source which theorem is being proved, so that
         none of them sees that theorem or what follows it in its file (the
         search runner calls this on the generator it holds: the hybrid)."""
-        for source in self.sources:
-            set_theorem = getattr(source.generator, "set_theorem", None)
-            if callable(set_theorem):
-                set_theorem(theorem)
+        set_theorem_each([s.generator for s in self.sources], theorem)
 
     def generate(
         self, states: Sequence[str], k: int, *, temperature: float = 1.0, sample: bool = True

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .generator import Candidate, TacticGenerator
+from .generator import Candidate, TacticGenerator, reseed_each, set_theorem_each
 
 
 @dataclass(frozen=True)
@@ -64,16 +64,10 @@ class PortfolioGenerator:
         return "\n".join(dict.fromkeys(p for p in parts if p))
 
     def reseed(self, seed: int) -> None:
-        for i, stage in enumerate(self.stages):
-            reseed = getattr(stage.generator, "reseed", None)
-            if callable(reseed):
-                reseed(seed + i)
+        reseed_each([s.generator for s in self.stages], seed)
 
     def set_theorem(self, theorem: object) -> None:
-        for stage in self.stages:
-            set_theorem = getattr(stage.generator, "set_theorem", None)
-            if callable(set_theorem):
-                set_theorem(theorem)
+        set_theorem_each([s.generator for s in self.stages], theorem)
 
     def generate(
         self, states: Sequence[str], k: int, *, temperature: float = 1.0, sample: bool = True

@@ -151,3 +151,32 @@ def test_a_hammer_stage_with_the_real_plugin(tmp_path: Path) -> None:
     assert record.theorem["status"] == "proved", record.theorem["reason"]
     proof = record.theorem["proof"]
     assert any(t in json.dumps(proof) for t in ("qauto", "sauto", "hammer")), proof
+
+
+def test_each_stage_runs_at_its_own_tactic_timeout(tmp_path: Path) -> None:
+    """A stage with a minimum tactic timeout (CoqHammer's) runs its tactics
+    at that timeout in the shared session, the others at the budget's, and
+    the session gets the budget's back afterwards."""
+    from lean_env.environment import open_environment
+
+    theorem = file_theorem(tmp_path, "", "Theorem t : 1 = 2.")
+
+    class Seen:
+        def __init__(self, env) -> None:
+            self.env, self.timeouts = env, []
+
+        def generate(self, states, k, *, temperature=1.0, sample=True):
+            self.timeouts.append(self.env.tactic_timeout)
+            return [[] for _ in states]  # nothing to try: the stage ends at once
+
+    with open_environment(theorem, tactic_timeout=2.0) as env:
+        plain, slow = Seen(env), Seen(env)
+        portfolio = PortfolioGenerator(
+            [Stage("plain", plain), Stage("slow", slow, min_tactic_timeout=7.0)]
+        )
+        result = TreeSearch(SearchConfig()).search(
+            theorem, env, portfolio, Budget(wall_clock=10, tactic_timeout=2.0)
+        )
+        assert not result.proved
+        assert plain.timeouts == [2.0] and slow.timeouts == [7.0]
+        assert env.tactic_timeout == 2.0

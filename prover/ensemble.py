@@ -179,11 +179,12 @@ def resolve_members(
     parts = portfolio_parts(spec)
     if len(parts) == 1:
         return [generator_member(spec, benchmark)]
-    stages = [generator_member(part, benchmark) for part in parts if part]
-    if len(stages) < len(parts) or len({m.generator for m in stages}) < len(stages):
-        raise UserError(f"--generator {spec!r}: a portfolio names distinct generators, A,B")
-    # A portfolio is one prover, labelled by its stages.
-    return [Member(",".join(m.label for m in stages), ",".join(m.generator for m in stages))]
+    stages = [generator_member(part, benchmark) for part in parts]
+    # A portfolio is one prover, labelled by its stages; two names of one
+    # generator (knn, knn:coq-stdlib) are refused like two equal names.
+    resolved = ",".join(m.generator for m in stages)
+    portfolio_parts(resolved)
+    return [Member(",".join(m.label for m in stages), resolved)]
 
 
 def generator_member(spec: str, benchmark: str) -> Member:

@@ -58,8 +58,10 @@ def policy_model(member: Member) -> str | None:
     portfolio the first of its stages'."""
     if member.model:
         return member.model
+    from prover.generators import portfolio_parts
+
     # a portfolio loads the model of its first stage that has one
-    for spec in member.generator.split(","):
+    for spec in portfolio_parts(member.generator):
         if spec.startswith("model:"):
             return spec.removeprefix("model:")
         if path := hybrid_model(spec):

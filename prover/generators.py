@@ -18,12 +18,7 @@ import os
 
 from lean_env.errors import ProverNotInstalled, UserError
 from prover.hybrid import hybrid_label, hybrid_model, is_hybrid, make_hybrid
-from search.automation import (
-    HAMMER_TACTIC_TIMEOUT,
-    HammerGenerator,
-    arith_generator,
-    hammer_problem,
-)
+from search.automation import HammerGenerator, arith_generator, hammer_problem
 from search.generator import FixedTacticGenerator, TacticGenerator
 from search.portfolio import PortfolioGenerator, Stage
 
@@ -42,15 +37,19 @@ GENERATORS = (
 
 
 def portfolio_parts(spec: str) -> list[str]:
-    """The stages of a portfolio spec ``A,B,...`` ([spec] when not one)."""
-    return [part.strip() for part in spec.split(",")]
+    """The stages of a portfolio spec ``A,B,...`` ([spec] when not one);
+    a portfolio names distinct, non-empty generators."""
+    parts = [part.strip() for part in spec.split(",")]
+    if len(parts) > 1 and ("" in parts or len(set(parts)) < len(parts)):
+        raise UserError(f"--generator {spec!r}: a portfolio names distinct generators, A,B")
+    return parts
 
 
 def check_available(spec: str) -> None:
     """Raise the one-line error a generator that cannot run here gives, before
     any work starts (workers would otherwise each fail on their own)."""
-    if "hammer" in portfolio_parts(spec) and (problem := hammer_problem()) is not None:
-        raise ProverNotInstalled(f"--generator {spec}: {problem}")
+    if spec == "hammer" and (problem := hammer_problem()) is not None:
+        raise ProverNotInstalled(f"--generator hammer: {problem}")
 
 
 def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
@@ -58,18 +57,13 @@ def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
     the runner reseeds it per theorem)."""
     parts = portfolio_parts(spec)
     if len(parts) > 1:
-        if "" in parts or len(set(parts)) < len(parts):
-            raise UserError(f"--generator {spec!r}: a portfolio names distinct generators, A,B")
-        return PortfolioGenerator(
-            [
-                Stage(
-                    part,
-                    make_generator(part, seed, worker),
-                    min_tactic_timeout=HAMMER_TACTIC_TIMEOUT if part == "hammer" else 0.0,
-                )
-                for part in parts
-            ]
-        )
+        stages = []
+        for part in parts:
+            generator = make_generator(part, seed, worker)
+            # a generator whose tactics need longer (CoqHammer's) says so
+            least = getattr(generator, "min_tactic_timeout", 0.0)
+            stages.append(Stage(part, generator, min_tactic_timeout=least))
+        return PortfolioGenerator(stages)
     if spec == "symbolic":
         return FixedTacticGenerator(seed=seed)
     if spec == "symbolic-arith":

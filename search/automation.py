@@ -121,6 +121,9 @@ class HammerGenerator:
         self.tactics = tuple(tactics)
         # Read by the search runner: run before each statement (see above).
         self.preamble = hammer_preamble(atp_limit)
+        # Read by a portfolio (search.portfolio): a hammer stage's tactics
+        # get at least this, whatever the budget's tactic timeout.
+        self.min_tactic_timeout = HAMMER_TACTIC_TIMEOUT
         # coqtop and the re-check's coqc are started by this process and
         # inherit its PATH; CoqHammer calls its helper by name.
         if HAMMER_LIBEXEC.is_dir() and str(HAMMER_LIBEXEC) not in os.environ.get("PATH", ""):

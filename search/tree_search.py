@@ -32,6 +32,9 @@ from .result import Attempt, Outcome, SearchResult, SearchStats
 from .rollouts import run_rollouts
 from .tree import ProofTree, Status
 
+# The reason of a search whose proof assistant died beyond recovery.
+CRASHED = "proof assistant crashed and could not be restored"
+
 
 class EnvironmentFactory(Protocol):
     def __call__(self, theorem: Theorem, *, tactic_timeout: float) -> Environment: ...
@@ -103,7 +106,7 @@ class TreeSearch:
             # that fails to start is a start error). A proof verified before
             # the crash still counts.
             status = Status.PROVED if ctx.proof is not None else Status.FAILED
-            reason = f"proof assistant crashed and could not be restored: {exc}"
+            reason = f"{CRASHED}: {exc}"
         if self.config.strategy is Strategy.BEST_FIRST:
             ctx.attempts.append(_best_first_attempt(ctx, status, time.perf_counter() - t0))
         stats.nodes = tree.graph.number_of_nodes()
@@ -137,7 +140,7 @@ class TreeSearch:
         result: SearchResult | None = None
         for i, stage in enumerate(portfolio.stages):
             wall_clock = portfolio.wall_clocks(budget.wall_clock, used, i)
-            if result is not None and not wall_clock > 0:
+            if not wall_clock > 0:  # never the first stage: the budget is > 0
                 break
             timeout = max(budget.tactic_timeout, stage.min_tactic_timeout)
             share = replace(budget, wall_clock=wall_clock, tactic_timeout=timeout)
@@ -150,7 +153,7 @@ class TreeSearch:
             for attempt in result.attempts:
                 attempts.append(replace(attempt, index=len(attempts)))
             verifications.update(result.verifications)
-            if result.proved or result.reason.startswith("proof assistant crashed"):
+            if result.proved or result.reason.startswith(CRASHED):
                 break
         env.tactic_timeout = budget.tactic_timeout
         assert result is not None  # the first stage always runs

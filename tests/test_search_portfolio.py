@@ -141,6 +141,9 @@ def test_a_hammer_stage_with_the_real_plugin(tmp_path: Path) -> None:
         ]
     )
     assert theorem_for(theorem, portfolio).preamble == hammer_preamble()
+    # from the CLI, the hammer stage takes the generator's own minimum
+    built = make_generator("symbolic,hammer", 0)
+    assert [s.min_tactic_timeout for s in built.stages] == [0.0, HAMMER_TACTIC_TIMEOUT]
     (record,) = run_jobs(
         [Job(theorem)],
         SearchConfig(),

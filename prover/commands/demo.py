@@ -229,7 +229,9 @@ def best_first_members(members: list[Any]) -> list[Any]:
     return [
         ens.Member("symbolic-arith", "symbolic-arith"),
         ens.Member("knn", "knn"),
-        ens.Member("hybrid", f"hybrid:{lm.model}", lm.model),
+        # No model of its own: a member's model makes its run identity
+        # "model:DIR"; the hybrid's run is fingerprinted through its spec.
+        ens.Member("hybrid", f"hybrid:{lm.model}"),
     ]
 
 

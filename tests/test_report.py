@@ -203,7 +203,12 @@ def write_proving(root: Path, runs: dict[str, dict[str, Any]]) -> list[Result]:
 
 
 def test_proving_results_render_beside_the_symbolic_baseline(tmp_path: Path) -> None:
-    write_proving(tmp_path / "results", proving_runs(ensemble_proved=6, ce_proved=4))
+    runs = proving_runs(ensemble_proved=6, ce_proved=4)
+    # a run stored before members named their generator: its label names it
+    runs["hammer"] = evaluation(
+        [model("hammer", None, 1, None, {"1": 0.1})], strategy="best-first", passes=None
+    )
+    write_proving(tmp_path / "results", runs)
     generate(tmp_path / "results", tmp_path / "out")
     text = (tmp_path / "out" / "REPORT.md").read_text(encoding="utf-8")
     section = text.split("## Theorem proving")[1].split("\n## ")[0]
@@ -211,6 +216,7 @@ def test_proving_results_render_beside_the_symbolic_baseline(tmp_path: Path) -> 
     # One table for the ten theorems: the baseline beside the models and the ensemble.
     assert section.count("### coq-stdlib test: 10 theorems (sample 10 (seed 0))") == 1
     assert "| symbolic | symbolic baseline | – | best-first |" in section
+    assert "| hammer | hammer | – | best-first |" in section
     assert (
         "| ensemble | **ensemble(1,8)** (split budget) | – | rollouts | 8 | 60 | 6/10 | 60.0% |"
         in section
@@ -491,6 +497,7 @@ def test_accuracy_section_renders_every_policy_and_member(tmp_path: Path) -> Non
     payload = {
         "prior": row,
         "knn": {**row, "top1": 0.125},
+        "ceiling": {"seen_in_train": 0.375, "steps": 7},
         "dco": {"n8": {"train_top1": 0.5, "share_F_below_0.5": 0.25}},
     }
     (results / "tactic_accuracy" / "val.json").write_text(json.dumps(payload))
@@ -500,3 +507,5 @@ def test_accuracy_section_renders_every_policy_and_member(tmp_path: Path) -> Non
     assert (
         "| prior " in section and "12.5%" in section and "| n8 " in section and "25.0%" in section
     )
+    # the ceiling is a sentence under the table, not a policy row
+    assert "| ceiling " not in section and "37.5% of these val tactics occur" in section

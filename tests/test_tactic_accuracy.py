@@ -26,13 +26,17 @@ def test_val_json_schema_and_values(tmp_path: Path) -> None:
         main(["--benchmark", str(bench), "--policies", "prior,lookup,knn", "--out", str(out)]) == 0
     )
     data = json.loads(out.read_text())
+    ceiling = data.pop("ceiling")
     assert set(data) == {"prior", "lookup", "knn"}
     for row in data.values():
         assert set(row) == KEYS and row["steps"] == 5  # and_swap's five tactic steps
         assert 0 <= row["top1"] <= row["recall@4"] <= row["recall@16"] <= row["recall@64"] <= 1
+        assert row["recall@64"] <= ceiling["seen_in_train"]  # they only copy train tactics
     # The train split's tactics are intros n / intros A l / reflexivity x3 / rewrite IH x2 /
     # ...; none of and_swap's five (intros P Q H, destruct, split, assumption x2) is among them.
     assert data["prior"]["recall@64"] == 0.0
+    assert ceiling == {"seen_in_train": 0.0, "steps": 5}
+    data["ceiling"] = ceiling
     data["dco"] = {"ce": {"train_top1": 1.0, "share_F_below_0.5": 0.0}}
     out.write_text(json.dumps(data))
     assert main(["--benchmark", str(bench), "--policies", "prior", "--out", str(out)]) == 0

@@ -27,7 +27,9 @@ def section(results_dir: Path) -> str:
             ]
         )
     data = read_json(path)
-    policies = [(k, v) for k, v in data.items() if k != "dco" and isinstance(v, dict)]
+    policies = [
+        (k, v) for k, v in data.items() if k not in ("dco", "ceiling") and isinstance(v, dict)
+    ]
     lines += [
         "Exact match after whitespace normalisation; `python -m benchmarks.tactic_accuracy`.",
         "",
@@ -38,6 +40,13 @@ def section(results_dir: Path) -> str:
         ),
         "",
     ]
+    ceiling = data.get("ceiling") or {}
+    if "seen_in_train" in ceiling:
+        lines += [
+            f"{pct(ceiling['seen_in_train'])} of these val tactics occur in the train split: "
+            "no policy that only copies train tactics (prior, lookup, k-NN) can pass that at any k.",
+            "",
+        ]
     dco = data.get("dco") or {}
     if dco:
         lines += [

@@ -39,13 +39,10 @@ def selection(data: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def is_symbolic(model: dict[str, Any]) -> bool:
-    # results written before members named their generator are symbolic
-    # exactly when they name no model
-    return (
-        model.get("model") is None
-        and model.get("n_prime") is None
-        and model.get("generator", "symbolic") == "symbolic"
-    )
+    # results written before members named their generator name it in the
+    # label (symbolic, symbolic-arith, hammer) when they name no model
+    generator = model.get("generator") or model.get("label") or "symbolic"
+    return model.get("model") is None and model.get("n_prime") is None and generator == "symbolic"
 
 
 def total_passes(data: dict[str, Any]) -> int | None:

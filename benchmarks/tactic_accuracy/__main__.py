@@ -14,9 +14,10 @@ from typing import Any
 from benchmarks.loader import REPO_ROOT
 from lean_env.errors import UserError
 
-from .measure import dco_row, policy_row
+from .measure import copy_ceiling, dco_row, policy_row
 
 OUT = REPO_ROOT / "benchmarks" / "results" / "tactic_accuracy" / "val.json"
+CEILING = "ceiling"  # not a policy: what copying train tactics can reach (measure.copy_ceiling)
 DCO_MODELS = {"ce": "ce", "n4": "n4", "n8": "n8", "n16": "n16", "n32": "n32"}
 
 
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(data, load_or_build(data.train, data.places, data.index_path), args.beam)
     ctx.generators = load_generators(args)
     val = sample(data.val, args.limit, args.seed)
+    result[CEILING] = copy_ceiling(data.train, val)
     for policy in [p for p in args.policies.split(",") if p]:
         if policy in ("lm", "lm+retrieval") and policy not in ctx.generators:
             continue

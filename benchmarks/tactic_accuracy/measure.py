@@ -34,6 +34,16 @@ def policy_row(policy: str, ctx: Any, steps: Sequence[Any]) -> dict[str, Any]:
     return row
 
 
+def copy_ceiling(train: Sequence[Any], steps: Sequence[Any]) -> dict[str, Any]:
+    """The share of ``steps`` whose tactic occurs (normalised) among the train
+    split's tactics: the most any policy that only returns train tactics (the
+    prior, the lookup table, the k-NN) can reach at any k. A policy above it
+    writes tactics the train split does not hold."""
+    seen = {normalize_tactic(s.tactic) for s in train}
+    hit = sum(normalize_tactic(s.tactic) in seen for s in steps)
+    return {"seen_in_train": hit / max(len(steps), 1), "steps": len(steps)}
+
+
 @torch.no_grad()
 def dco_row(model_dir: Path, steps: Sequence[Any]) -> dict[str, float]:
     """Greedy accuracy on ``steps`` (train) and the share with F(N', p) < 0.5,

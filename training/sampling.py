@@ -62,6 +62,21 @@ def draw_rows(probs: torch.Tensor, generator: torch.Generator | None) -> torch.T
     return idx.clamp_(max=probs.shape[-1] - 1)
 
 
+def cache_kwarg(model: Any) -> str:
+    """The name under which ``model.forward`` takes the KV cache: ``cache`` in
+    transformers 5.x, where the older ``past_key_values`` still works but
+    warns on every call (one warning per search worker, in every demo run)."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def cache_of(output: Any) -> Any:
+    """The KV cache a forward pass returned, under either name."""
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
+
+
 def _pick(
     logits: torch.Tensor,
     greedy: bool,
@@ -102,7 +117,7 @@ def _prefill(
         use_cache=True,
         **keep_logits(model, 1),
     )
-    cache, logits = out.past_key_values, out.logits[:, -1].float()
+    cache, logits = cache_of(out), out.logits[:, -1].float()
     next_pos = mask.sum(dim=1)
     if isinstance(samples, int) and samples > 1:
         cache.batch_repeat_interleave(samples)
@@ -142,6 +157,7 @@ def decode(
         raise ValueError("samples (one count >= 1 per prompt) and max_new_tokens must be >= 1")
     device = model_device(model)
     cache, logits, mask, next_pos = _prefill(model, prompts, pad, samples, counts)
+    cache_name = cache_kwarg(model)
     rows = sum(counts)
     # The attention mask for every step at once (one more column per step),
     # rather than a concatenation that copies it at every step.
@@ -175,10 +191,10 @@ def decode(
             input_ids=nxt[:, None],
             attention_mask=mask[:, :seen],
             position_ids=next_pos[:, None],
-            past_key_values=cache,
             use_cache=True,
+            **{cache_name: cache},
         )
-        cache, logits = out.past_key_values, out.logits[:, -1].float()
+        cache, logits = cache_of(out), out.logits[:, -1].float()
         next_pos = next_pos + 1
     return Decoded(tokens, logprob.tolist(), finished.tolist())
 

@@ -11,6 +11,7 @@ complete, so a crash mid-write never leaves a half checkpoint that looks whole.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,11 @@ def save(accelerator: Any, out: Path, step: int, state: dict[str, Any], keep: in
     if accelerator.is_main_process and tmp.exists():
         shutil.rmtree(tmp)
     accelerator.wait_for_everyone()
+    # The models tie lm_head to the embeddings; Accelerate drops the tied copy
+    # from the safetensors file and says so at every checkpoint ("Removed
+    # shared tensor ..."). Loading re-ties it: the resume tests check that a
+    # resumed run continues exactly.
+    logging.getLogger("accelerate.utils.other").setLevel(logging.ERROR)
     accelerator.save_state(str(tmp))
     if accelerator.is_main_process:
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")

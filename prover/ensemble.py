@@ -174,17 +174,22 @@ def resolve_members(
     if model:
         return [model_member(Path(model))]
     spec = generator or "symbolic"
-    from prover.generators import portfolio_parts
+    from prover.generators import portfolio_stages
 
-    parts = portfolio_parts(spec)
+    parts = portfolio_stages(spec)
     if len(parts) == 1:
         return [generator_member(spec, benchmark)]
-    stages = [generator_member(part, benchmark) for part in parts]
-    # A portfolio is one prover, labelled by its stages; two names of one
-    # generator (knn, knn:coq-stdlib) are refused like two equal names.
-    resolved = ",".join(m.generator for m in stages)
-    portfolio_parts(resolved)
-    return [Member(",".join(m.label for m in stages), resolved)]
+    stages = [(generator_member(part, benchmark), share) for part, share in parts]
+
+    def weighted(text: str, share: float | None) -> str:
+        return text if share is None else f"{text}@{share:g}"
+
+    # A portfolio is one prover, labelled by its stages (and their weights);
+    # two names of one generator (knn, knn:coq-stdlib) are refused like two
+    # equal names.
+    resolved = ",".join(weighted(m.generator, share) for m, share in stages)
+    portfolio_stages(resolved)
+    return [Member(",".join(weighted(m.label, share) for m, share in stages), resolved)]
 
 
 def generator_member(spec: str, benchmark: str) -> Member:

@@ -32,17 +32,41 @@ GENERATORS = (
     "hybrid",
     "hybrid:MODEL_DIR",
     "hybrid:none",
-    "A,B (a portfolio)",
+    "A,B or A@W,B@W (a portfolio)",
 )
 
 
-def portfolio_parts(spec: str) -> list[str]:
-    """The stages of a portfolio spec ``A,B,...`` ([spec] when not one);
-    a portfolio names distinct, non-empty generators."""
+def portfolio_stages(spec: str) -> list[tuple[str, float | None]]:
+    """The stages of a portfolio spec ``A,B,...`` with their shares of the
+    wall clock ([(spec, None)] when not a portfolio). A stage may carry a
+    weight, ``A@1,B@2`` (A a third, B two thirds); without one it weighs 1.
+    A portfolio names distinct, non-empty generators."""
     parts = [part.strip() for part in spec.split(",")]
-    if len(parts) > 1 and ("" in parts or len(set(parts)) < len(parts)):
+    if len(parts) == 1:
+        return [(spec, None)]
+    stages = [_weighted(part, spec) for part in parts]
+    names = [name for name, _ in stages]
+    if "" in names or len(set(names)) < len(names):
         raise UserError(f"--generator {spec!r}: a portfolio names distinct generators, A,B")
-    return parts
+    return stages
+
+
+def _weighted(part: str, spec: str) -> tuple[str, float | None]:
+    name, sep, weight = part.rpartition("@")
+    try:
+        share = float(weight) if sep else None
+    except ValueError:  # not a weight: an @ of the name (a model path)
+        share = None
+    if share is None:
+        return part, None
+    if not (share > 0 and share < float("inf")):
+        raise UserError(f"--generator {spec!r}: a stage's weight (A@W) must be a number > 0")
+    return name.strip(), share
+
+
+def portfolio_parts(spec: str) -> list[str]:
+    """The generators of a portfolio spec, in order, without their weights."""
+    return [name for name, _ in portfolio_stages(spec)]
 
 
 def check_available(spec: str) -> None:
@@ -55,14 +79,14 @@ def check_available(spec: str) -> None:
 def make_generator(spec: str, seed: int, worker: int = 0) -> TacticGenerator:
     """The generator a ``--generator`` value names (one per worker process;
     the runner reseeds it per theorem)."""
-    parts = portfolio_parts(spec)
+    parts = portfolio_stages(spec)
     if len(parts) > 1:
         stages = []
-        for part in parts:
+        for part, share in parts:
             generator = make_generator(part, seed, worker)
             # a generator whose tactics need longer (CoqHammer's) says so
             least = getattr(generator, "min_tactic_timeout", 0.0)
-            stages.append(Stage(part, generator, min_tactic_timeout=least))
+            stages.append(Stage(part, generator, share=share or 1.0, min_tactic_timeout=least))
         return PortfolioGenerator(stages)
     if spec == "symbolic":
         return FixedTacticGenerator(seed=seed)

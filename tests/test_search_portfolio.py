@@ -116,7 +116,30 @@ def test_portfolio_spec_label_and_errors(tmp_path: Path, monkeypatch) -> None:
     gen = make_generator("symbolic,symbolic-arith", 0)
     assert isinstance(gen, PortfolioGenerator)
     assert [s.name for s in gen.stages] == ["symbolic", "symbolic-arith"]
-    for bad in ("symbolic,", "symbolic,symbolic", "symbolic,nope"):
+    # weights: the stage's share of the wall clock, shown in the label
+    (member,) = resolve_members(
+        ensemble=None,
+        models="models",
+        model=None,
+        generator="symbolic@1, symbolic-arith@2",
+        benchmark="coq-stdlib",
+    )
+    assert member.label == member.generator == "symbolic@1,symbolic-arith@2"
+    gen = make_generator(member.generator, 0)
+    assert isinstance(gen, PortfolioGenerator)
+    assert [(s.name, s.share) for s in gen.stages] == [("symbolic", 1.0), ("symbolic-arith", 2.0)]
+    assert gen.wall_clocks(30.0, 0.0, 0) == pytest.approx(10.0)
+    assert [s.share for s in make_generator("symbolic,symbolic-arith@3", 0).stages] == [1.0, 3.0]
+    for bad in (
+        "symbolic,",
+        "symbolic,symbolic",
+        "symbolic,nope",
+        "symbolic@1,symbolic@2",
+        "symbolic@0,symbolic-arith",
+        "symbolic@-1,symbolic-arith",
+        "symbolic@inf,symbolic-arith",
+        "symbolic@1",
+    ):
         with pytest.raises(UserError):
             resolve_members(
                 ensemble=None, models="models", model=None, generator=bad, benchmark="coq-stdlib"

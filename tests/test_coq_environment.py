@@ -234,3 +234,51 @@ def test_coqtop_dies_with_a_killed_parent(coq_file, tmp_path) -> None:
                 return
         time.sleep(0.1)
     pytest.fail("coqtop outlived its killed parent")
+
+
+def test_a_stalled_coqtop_fails_the_theorem_not_the_run(coq_file, monkeypatch) -> None:
+    """A command no caller guards with its own timeout handling (here the
+    ``Show.`` that fetches goals coqtop did not reprint) gets no answer: send
+    kills coqtop and raises CoqTimeout. The search records that theorem as
+    crashed, not proved, instead of raising (which ended a whole evaluation
+    with a traceback); the next theorem of the file is searched in a
+    restarted coqtop and proved. The stall is injected at ``Coqtop.send``: a
+    real coqtop that stalls for a minute cannot be produced on demand."""
+    from lean_env.coq.coqtop import CoqTimeout, Coqtop
+    from lean_env.sessions import FileSessions
+    from search.budget import Budget
+    from search.config import SearchConfig
+    from search.generator import FixedTacticGenerator
+    from search.tree_search import CRASHED, TreeSearch
+
+    decls = coq_file(SOURCE)
+    real_send, stalls = Coqtop.send, []
+
+    def send(self, command, timeout=None, kill_grace=None):
+        if command == "Show." and not stalls:
+            stalls.append(command)
+            self.kill()
+            raise CoqTimeout("no answer before the deadline")
+        return real_send(self, command, timeout, kill_grace)
+
+    monkeypatch.setattr(Coqtop, "send", send)
+    sessions, search = FileSessions(), TreeSearch(SearchConfig())
+    try:
+        # idtac leaves the goal as it was, so coqtop prints no goals: Show.
+        stalled = search.search(
+            decls["add_0_r"].theorem,
+            sessions,
+            FixedTacticGenerator(("idtac",), ()),
+            Budget(wall_clock=20),
+        )
+        assert stalls and not stalled.proved
+        assert stalled.reason.startswith(CRASHED) and "no answer" in stalled.reason
+        after = search.search(
+            decls["double_2"].theorem,
+            sessions,
+            FixedTacticGenerator(("reflexivity",), ()),
+            Budget(wall_clock=20),
+        )
+        assert after.proved and after.verification.ok
+    finally:
+        sessions.close()

@@ -33,8 +33,13 @@ _WARNING = re.compile(r"<warning>(.*?)</warning>", re.S)
 STARTUP_TIMEOUT = 60.0
 
 
-class CoqTimeout(Exception):
-    """No prompt came back before the deadline; the process has been killed."""
+class CoqTimeout(EnvironmentCrashed):
+    """No prompt came back before the deadline; the process has been killed.
+    A caller that expects it (a tactic's time limit, loading a context) turns
+    it into its own answer; anywhere else the process is gone as in a crash,
+    and the search records the theorem as crashed instead of stopping the
+    whole run (one worker's stalled ``Show.`` or ``BackTo`` once ended a
+    244-theorem evaluation with a traceback)."""
 
 
 class CoqInterrupted(Exception):

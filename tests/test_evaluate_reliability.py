@@ -172,9 +172,12 @@ def test_two_different_evaluations_share_one_database(bench, tmp_path) -> None:
 def test_ctrl_c_saves_and_reports_partial_results(bench, tmp_path) -> None:
     db = tmp_path / "int.sqlite"
     out = tmp_path / "out"
-    proc = start(argv(bench, out, db, 64))
+    # enough passes that the four theorems left cannot all finish (and the run
+    # exit) between the poll that sees two committed and the signal
+    proc = start(argv(bench, out, db, 256))
     try:
         wait_for(proc, db, 2)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:

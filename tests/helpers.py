@@ -244,6 +244,15 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` of a command a test interrupts: SIGINT as in a
+    terminal (default action, unblocked). A child inherits an ignored or
+    blocked SIGINT, and a shell's background job ignores it, so a suite
+    started with ``&`` would otherwise run commands that Ctrl-C cannot stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def kill9(proc: subprocess.Popen) -> None:
     """SIGKILL ``proc``, then the process groups of its direct children:
     coqtop runs in its own process group, so the SIGKILL of its parent

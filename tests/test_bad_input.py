@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import kill9
+from helpers import default_sigint, kill9
 
 from lean_env.coq.tempdirs import private_tempdir, remove_stale
 from lean_env.errors import UserError
@@ -233,8 +233,7 @@ def test_interrupted_check_leaves_no_temp_dir(coq_file: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        # A shell's background job ignores SIGINT, and children inherit that.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 120
     while not any(n.startswith(f"dco-coq-{proc.pid}-") for n in ours() - before):

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import kill9, make_bench, query
+from helpers import default_sigint, kill9, make_bench, query
 
 from prover.cli import main
 
@@ -54,16 +54,8 @@ def start(args: list[str]) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        # Ctrl-C as in a terminal: a child inherits an ignored or blocked
-        # SIGINT (a shell's background job ignores it), and in the full suite
-        # started in the background the Ctrl-C test's run once ignored it.
-        preexec_fn=default_sigint,
+        preexec_fn=default_sigint,  # the Ctrl-C test's run must see SIGINT
     )
-
-
-def default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def committed(db: Path) -> int:

@@ -15,6 +15,8 @@ distribution they were drawn from.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,9 +68,14 @@ def cache_kwarg(model: Any) -> str:
     """The name under which ``model.forward`` takes the KV cache: ``cache`` in
     transformers 5.x, where the older ``past_key_values`` still works but
     warns on every call (one warning per search worker, in every demo run)."""
-    import inspect
+    return _cache_kwarg(type(model))
 
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+@functools.cache
+def _cache_kwarg(model_class: type) -> str:
+    # once per class: decode() runs at every expansion of a search
+    forward = inspect.signature(model_class.forward).parameters
+    return "cache" if "cache" in forward else "past_key_values"
 
 
 def cache_of(output: Any) -> Any:

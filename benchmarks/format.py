@@ -32,7 +32,7 @@ from lean_env.errors import UserError
 from lean_env.types import Theorem
 from search.fsutil import write_jsonl_atomic, write_text_atomic
 
-SPLITS = ("train", "val", "test")
+from .splits import split_name
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,11 @@ class Benchmark:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def theorems(self, split: str | None = None) -> list[BenchmarkTheorem]:
+        split = split_name(split)
         return [t for t in self.theorem_list if split is None or t.split == split]
 
     def steps(self, split: str | None = None) -> Iterator[Step]:
+        split = split_name(split)
         return (s for s in self.step_list if split is None or s.split == split)
 
     def by_name(self, name: str) -> BenchmarkTheorem:

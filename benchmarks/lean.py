@@ -45,7 +45,8 @@ from lean_env.errors import UserError
 from lean_env.leandojo import RejectedLeanTactic, blank_inert
 from lean_env.types import Backend, Theorem
 
-from .format import SPLITS, Benchmark, BenchmarkTheorem, Step
+from .format import Benchmark, BenchmarkTheorem, Step
+from .splits import SPLITS
 
 LEANDOJO_SPLIT_KINDS = ("random", "novel_premises")
 LEANDOJO_HINT = (

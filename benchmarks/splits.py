@@ -15,6 +15,22 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 TEST, VAL, TRAIN = "test", "val", "train"
+SPLITS = (TRAIN, VAL, TEST)
+# miniF2F (Lean and Coq) calls its validation half "valid".
+SPLIT_ALIASES = {"valid": VAL}
+
+
+def split_name(split: str | None) -> str | None:
+    """The canonical name of a split (``None``: every split). An unknown name
+    is an error rather than an empty selection."""
+    if split is None:
+        return None
+    name = SPLIT_ALIASES.get(split, split)
+    if name not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+    return name
+
+
 MAX_HELD_OUT = 0.3  # the largest fraction of a corpus that test + val may take
 
 

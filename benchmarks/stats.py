@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from lean_env.coq.sentences import Sentence
 
-from .format import SPLITS, Benchmark
+from .format import Benchmark
+from .splits import SPLITS
 
 # A goal selector in front of a tactic ("2:", "all:") is not part of its name.
 _SELECTOR = re.compile(r"^(?:all|par|!|\d+(?:\s*-\s*\d+)?|\[[\w']+\])\s*:\s*")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.splits import SPLIT_ALIASES, SPLITS
 from lean_env.errors import UserError
 
 if TYPE_CHECKING:
@@ -39,12 +40,11 @@ def add_selection_arguments(parser: argparse.ArgumentParser, *, theorem: bool = 
         default="coq-stdlib",
         help="coq-stdlib, a benchmark directory, leandojo:PATH, minif2f:PATH or minif2f-rocq:PATH",
     )
-    # miniF2F calls its validation half "valid".
     sel.add_argument(
         "--split",
         default="test",
-        choices=("train", "val", "test", "all"),
-        type=lambda s: "val" if s == "valid" else s,
+        choices=(*SPLITS, "all"),
+        type=lambda s: SPLIT_ALIASES.get(s, s),
     )
     if theorem:
         sel.add_argument(

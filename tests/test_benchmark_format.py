@@ -114,3 +114,17 @@ def test_loader_errors_are_user_errors(tmp_path: Path, monkeypatch: pytest.Monke
     (bad / "steps.jsonl").write_text('{"theorem_id": 0,\n')
     with pytest.raises(UserError, match="malformed JSON"):
         load_benchmark(str(bad))
+
+
+def test_split_names_are_checked_and_valid_means_val() -> None:
+    """miniF2F's "valid" selects the val split, and a misspelt split is an
+    error instead of an empty (silently vacuous) selection."""
+    b = sample()
+    assert [t.id for t in b.theorems("valid")] == [t.id for t in b.theorems("val")] == [2]
+    assert len(list(b.steps("valid"))) == len(list(b.steps("val"))) > 0
+    assert len(b.theorems(None)) == 4
+    for bad in ("dev", "validation", "Test"):
+        with pytest.raises(ValueError, match="unknown split"):
+            b.theorems(bad)
+        with pytest.raises(ValueError, match="unknown split"):
+            list(b.steps(bad))

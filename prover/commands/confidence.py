@@ -21,8 +21,8 @@ from collections import Counter
 from functools import partial
 from typing import Any
 
-from benchmarks.format import SPLITS
 from benchmarks.loader import load_benchmark
+from benchmarks.splits import SPLITS
 from benchmarks.training_data import model_retriever
 from lean_env.environment import open_environment
 from lean_env.errors import EnvironmentError_, UserError

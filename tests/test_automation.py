@@ -16,7 +16,14 @@ from lean_env.coq.tactic_check import check_tactic
 from lean_env.coq.verify import verify_proof
 from lean_env.types import Theorem
 from prover.generators import make_generator
-from search.automation import ARITH_TACTICS, HammerGenerator, arith_generator, hammer_preamble
+from search.automation import (
+    ARITH_TACTICS,
+    NAT_TO_Z_DIV_MOD,
+    REWRITE_DEFINITIONS,
+    HammerGenerator,
+    arith_generator,
+    hammer_preamble,
+)
 from search.budget import Budget
 from search.config import SearchConfig
 from search.generator import DEFAULT_TACTICS
@@ -126,3 +133,29 @@ def test_named_generators_label_their_members(spec: str) -> None:
         ensemble=None, models="models", model=None, generator=spec, benchmark="coq-stdlib"
     )
     assert member.label == member.generator == spec
+
+
+def test_preprocessing_tactics_close_the_competition_shapes(tmp_path: Path) -> None:
+    """The two preprocessing steps of the arithmetic list, in real coqtop, on
+    a file that imports only ``Arith`` and the deciders (as most miniF2F
+    problems do): a remainder problem over ``nat`` closes only after
+    ``NAT_TO_Z_DIV_MOD`` and a function given by its defining equation only
+    after ``REWRITE_DEFINITIONS``. The plain deciders fail on both, and each
+    proof passes the coqc re-check."""
+    context = "Require Import Arith Reals.\nFrom Coq Require Import Lia Lra.\nOpen Scope R_scope.\n"
+    cases = {
+        "Theorem t : forall x : nat, (x < 100 -> x * 9 mod 100 = 1 -> x = 89)%nat.": (
+            f"intros; {NAT_TO_Z_DIV_MOD}; lia",
+            "intros; lia",
+        ),
+        "Theorem t : forall (c : R) (f : R -> R), (forall x, f x = c * x^2 - 3) -> f 2 = 9 -> c = 3.": (
+            f"intros; {REWRITE_DEFINITIONS}; lra",
+            "intros; lra",
+        ),
+    }
+    for statement, (tactic, plain) in cases.items():
+        assert tactic in ARITH_TACTICS and plain in ARITH_TACTICS
+        theorem = file_theorem(tmp_path, context, statement)
+        assert not verify_proof(theorem, [plain]).ok, statement
+        checked = verify_proof(theorem, [tactic])
+        assert checked.ok, (statement, checked.reason)

@@ -38,12 +38,20 @@ PLOT_FILE = "passk.png"
 
 def machine() -> dict[str, Any]:
     """What ran it: enough to tell two machines' timings apart (no host
-    name: a stored result should not name the machine)."""
+    name: a stored result should not name the machine), and which code and
+    Coq (``git``: ``git describe`` of the checkout, so that a stored number
+    can be traced to, say, the automation list it was measured with)."""
+    from benchmarks.stdlib import coq_version
+    from search.db import code_version
+
     info: dict[str, Any] = {
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "git": code_version(),
     }
+    if (coq := coq_version()) != "unknown":
+        info["coq"] = coq
     torch = sys.modules.get("torch")  # only if a model was used: never import it for this
     if torch is not None:
         info["torch"] = torch.__version__

@@ -95,6 +95,10 @@ def test_one_model_results_match_the_database_and_resume(tiny, tmp_path) -> None
     assert rc == 0, stdout
     assert set(results) >= CONTRACT and results["kind"] == "evaluation"
     assert (results["theorems"], results["passes"], results["budget_s"]) == (6, 4, 60.0)
+    # which code and Coq produced the numbers (this test runs from a checkout)
+    assert results["machine"]["git"].startswith("git:") and results["machine"]["coq"].startswith(
+        "8."
+    )
     assert results["ensemble"] is None and results["ensemble_budget"] is None
     (m,) = results["models"]
     assert set(m) >= MODEL_KEYS and (m["label"], m["n_prime"], m["passes"]) == ("N'=1", 1.0, 4)

@@ -60,10 +60,11 @@ def test_prompt_loss_adds_the_prompt_tokens_nll_per_unit(setup) -> None:
     plain = make_loss(LossConfig("ce")).compute_loss(model, batch).loss.item()
     with_prompt = make_loss(LossConfig("ce", prompt_weight=0.25)).compute_loss(model, batch)
     by_hand = 0.0
-    for unit in units:
-        ids = torch.tensor([unit.rows[0].prompt])
-        logits = model(input_ids=ids).logits[0, :-1].float()
-        by_hand += float(torch.nn.functional.cross_entropy(logits, ids[0, 1:], reduction="sum"))
+    with torch.no_grad():
+        for unit in units:
+            ids = torch.tensor([unit.rows[0].prompt])
+            logits = model(input_ids=ids).logits[0, :-1].float()
+            by_hand += float(torch.nn.functional.cross_entropy(logits, ids[0, 1:], reduction="sum"))
     expected = plain + 0.25 * by_hand / len(units)
     assert with_prompt.loss.item() == pytest.approx(expected, rel=1e-4)
     # The target log-probs, the factors and the token count are unchanged.

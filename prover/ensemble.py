@@ -194,7 +194,12 @@ def resolve_members(
 
 def generator_member(spec: str, benchmark: str) -> Member:
     """The member one ``--generator`` value (not a portfolio) names."""
-    from prover.generators import GENERATORS, NAMED_GENERATORS, check_available
+    from prover.generators import (
+        GENERATORS,
+        NAMED_GENERATORS,
+        check_available,
+        knn_without_train_steps,
+    )
 
     if spec in NAMED_GENERATORS:
         check_available(spec)  # a missing plugin is one line before any work
@@ -204,8 +209,19 @@ def generator_member(spec: str, benchmark: str) -> Member:
     if is_hybrid(spec):
         return Member(hybrid_label(spec), spec)
     if spec == "knn" or spec.startswith("knn:"):  # k-NN over the train split's states
-        return Member("knn", spec if spec != "knn" else f"knn:{benchmark}")
+        source = spec.removeprefix("knn").removeprefix(":") or benchmark
+        if not has_train_steps(source):
+            raise UserError(knn_without_train_steps(source))
+        return Member("knn", f"knn:{source}")
     raise UserError(f"unknown generator {spec!r}; available: {', '.join(GENERATORS)}")
+
+
+def has_train_steps(benchmark: str) -> bool:
+    """Whether ``benchmark`` has train steps for a k-NN index (checked before
+    any work; the benchmark is loaded, which also reports a missing one)."""
+    from benchmarks.loader import load_benchmark
+
+    return next(iter(load_benchmark(benchmark).steps("train")), None) is not None
 
 
 def member_budgets(budget: Budget, count: int, policy: str) -> list[Budget]:

@@ -134,4 +134,16 @@ def load_knn_generator(benchmark: str) -> TacticGenerator:
     from training.knn import KnnTacticGenerator, load_or_build
 
     data = load_train_data(benchmark)
+    if not data.train:
+        raise UserError(knn_without_train_steps(benchmark))
     return KnnTacticGenerator(load_or_build(data.train, data.places, data.index_path))
+
+
+def knn_without_train_steps(benchmark: str) -> str:
+    # An empty index proposes nothing: every search would end at once with
+    # "search space exhausted" and the run would look like a k-NN that fails.
+    return (
+        f"--generator knn: benchmark {benchmark!r} has no train steps to index "
+        "(miniF2F has statements only); name the corpus to retrieve from, "
+        "e.g. --generator knn:coq-stdlib"
+    )

@@ -3,6 +3,7 @@ with real (tiny) tokenizers and models on hand-made Coq states."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -230,3 +231,39 @@ def test_knn_generator_from_the_registry(tmp_path: Path) -> None:
     assert [m.generator for m in got] == [f"knn:{bench}"]
     with pytest.raises(UserError):
         make_generator("knn:/does/not/exist", seed=0)
+
+
+def test_knn_over_a_benchmark_without_train_steps_is_refused(tmp_path: Path) -> None:
+    """Evaluating ``--generator knn`` on a statements-only benchmark (as
+    miniF2F is) used to index its empty train split: every search ended at
+    once with no candidate and the run reported 0 proved. It is now a clear
+    error before any work, and ``knn:CORPUS`` names where to retrieve from."""
+    from benchmarks.format import read_benchmark, write_benchmark
+    from lean_env.errors import UserError
+    from prover.ensemble import resolve_members
+    from prover.generators import make_generator
+
+    bench = make_benchmark(tmp_path / "tiny")
+    full = read_benchmark(bench)
+    held_out = [t for t in full.theorem_list if t.split != "train"]
+    statements_only = tmp_path / "statements-only"
+    write_benchmark(statements_only, replace(full, theorem_list=held_out, step_list=[]))
+
+    def members(generator: str) -> list[str]:
+        got = resolve_members(
+            ensemble=None,
+            models="models",
+            model=None,
+            generator=generator,
+            benchmark=str(statements_only),
+        )
+        return [m.generator for m in got]
+
+    for spec in ("knn", f"knn:{statements_only}"):
+        with pytest.raises(UserError, match="no train steps.*knn:coq-stdlib"):
+            members(spec)
+    with pytest.raises(UserError, match="no train steps"):
+        make_generator(f"knn:{statements_only}", seed=0)
+    # Naming a corpus that has train steps works on the statements-only benchmark.
+    assert members(f"knn:{bench}") == [f"knn:{bench}"]
+    assert members(f"knn:{bench},symbolic") == [f"knn:{bench},symbolic"]

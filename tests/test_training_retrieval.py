@@ -233,7 +233,9 @@ def test_knn_generator_from_the_registry(tmp_path: Path) -> None:
         make_generator("knn:/does/not/exist", seed=0)
 
 
-def test_knn_over_a_benchmark_without_train_steps_is_refused(tmp_path: Path) -> None:
+def test_knn_over_a_benchmark_without_train_steps_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Evaluating ``--generator knn`` on a statements-only benchmark (as
     miniF2F is) used to index its empty train split: every search ended at
     once with no candidate and the run reported 0 proved. It is now a clear
@@ -267,3 +269,10 @@ def test_knn_over_a_benchmark_without_train_steps_is_refused(tmp_path: Path) -> 
     # Naming a corpus that has train steps works on the statements-only benchmark.
     assert members(f"knn:{bench}") == [f"knn:{bench}"]
     assert members(f"knn:{bench},symbolic") == [f"knn:{bench},symbolic"]
+    # dco search resolves --generator the same way: one line, exit 2, no run.
+    from prover.cli import main
+
+    db = tmp_path / "runs.sqlite"
+    argv = ["search", "--benchmark", str(statements_only), "--generator", "knn", "--db", str(db)]
+    assert main(argv) == 2
+    assert "no train steps" in capsys.readouterr().err and not db.exists()

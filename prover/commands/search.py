@@ -23,6 +23,7 @@ from typing import Any
 from lean_env.types import assumes_note
 from prover import options
 from prover.assumptions import assumes_by_theorem, refused_theorems
+from prover.ensemble import resolve_members
 from prover.generators import GENERATORS, make_generator
 from prover.progress import write_records
 from search.db import SearchDB
@@ -45,11 +46,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     options.check_workers(args.workers)
     config, budget = options.search_settings(args)
-    make_generator(args.generator, args.seed)  # an unknown name fails before any work
+    # The same resolution as evaluate and prove (knn -> knn:BENCHMARK, a
+    # missing plugin or an unknown name fails here, before any work).
+    (member,) = resolve_members(
+        ensemble=None, models="", model=None, generator=args.generator, benchmark=args.benchmark
+    )
+    spec = member.generator
+    make_generator(spec, args.seed)
     jobs = options.select_jobs(args)
     run_config: dict[str, Any] = {
         **options.selection_config(args, jobs),
-        "generator": args.generator,
+        "generator": spec,
         "search": config.to_dict(),
         "budget": budget.to_dict(),
         "store_tree": not args.no_tree,
@@ -70,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             todo,
             config,
             budget,
-            functools.partial(make_generator, args.generator, args.seed),
+            functools.partial(make_generator, spec, args.seed),
             workers=args.workers,
             store_tree=not args.no_tree,
             seed=args.seed,

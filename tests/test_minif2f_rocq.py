@@ -201,6 +201,33 @@ def test_valid_is_accepted_as_the_val_split(checkout: Path, tmp_path: Path, caps
     assert "proved 1/1" in capsys.readouterr().out
 
 
+def test_root_closers_reports_which_tactic_closes_which_problem(
+    checkout: Path, tmp_path: Path, capsys
+) -> None:
+    """``python -m benchmarks.root_closers`` with real coqtop on the test
+    split: ``lra`` (in scope through the prelude) closes the Reals problem at
+    the root and nothing else does; ``reflexivity`` closes nothing here; the
+    broken statement is listed with no closer; bad ``--tactics`` is one line."""
+    from benchmarks.root_closers import main as closers_main
+
+    tactics = tmp_path / "tactics.json"
+    tactics.write_text(json.dumps(["reflexivity", "intros; subst; lra"]), encoding="utf-8")
+    out = tmp_path / "closers.json"
+    argv = [f"{NAME}:{checkout}", "--split", "test", "--tactics", str(tactics)]
+    assert closers_main([*argv, "--baseline", "1", "--out", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["closers"]["p_reals"] == {"intros; subst; lra": pytest.approx(0, abs=5)}
+    assert report["closers"]["p_broken"] == {}
+    assert report["closed_by_baseline"] == 0 and "p_reals" in report["only_new"]
+    assert report["tactics"]["intros; subst; lra"]["alone"] >= 1
+    assert report["tactics"]["reflexivity"] == {"closes": 0, "alone": 0}
+    capsys.readouterr()
+    tactics.write_text('{"not": "a list"}', encoding="utf-8")
+    assert closers_main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "expected a JSON list" in err[0]
+
+
 def shared_copy() -> Path | None:
     for base in (REPO.parent / "shared", Path("/work/shared")):
         if (base / "benchmarks" / "miniF2F-rocq" / "test").is_dir():

@@ -27,7 +27,8 @@ from lean_env.sessions import FileSessions
 from lean_env.types import ProofFinished
 
 from .loader import load_benchmark
-from .splits import SPLIT_ALIASES
+from .splits import split_arg
+from .statement_check import emit_report
 
 
 def closers(
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"--tactics {args.tactics}: not a readable JSON list ({exc})") from None
         if not isinstance(tactics, list) or not all(isinstance(t, str) and t for t in tactics):
             raise UserError(f"--tactics {args.tactics}: expected a JSON list of tactic strings")
-        split = None if args.split == "all" else SPLIT_ALIASES.get(args.split, args.split)
+        split = split_arg(args.split)
         found = closers(args.benchmark, split, tactics, args.tactic_timeout)
     except (UserError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -116,11 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         **summarize(found, tactics, args.baseline),
         "closers": found,
     }
-    text = json.dumps(report, indent=2)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    print(text)
+    emit_report(report, args.out)
     return 0
 
 

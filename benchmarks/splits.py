@@ -20,6 +20,11 @@ SPLITS = (TRAIN, VAL, TEST)
 SPLIT_ALIASES = {"valid": VAL}
 
 
+def split_arg(text: str) -> str | None:
+    """A ``--split`` value: ``all`` is every split (None), ``valid`` is val."""
+    return None if text == "all" else SPLIT_ALIASES.get(text, text)
+
+
 def split_name(split: str | None) -> str | None:
     """The canonical name of a split (``None``: every split). An unknown name
     is an error rather than an empty selection."""

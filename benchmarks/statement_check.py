@@ -21,6 +21,7 @@ from lean_env.errors import EnvironmentCrashed, EnvironmentStartError, UserError
 from search.runner import FileSessions
 
 from .loader import load_benchmark
+from .splits import split_arg
 
 
 def check_statements(spec: str, split: str | None, tactic_timeout: float = 60.0) -> dict[str, Any]:
@@ -58,18 +59,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="test", help="train, val (or valid), test, all")
     parser.add_argument("--out", help="also write the report here (JSON)")
     args = parser.parse_args(argv)
-    split = {"all": None, "valid": "val"}.get(args.split, args.split)
     try:
-        report = check_statements(args.benchmark, split)
+        report = check_statements(args.benchmark, split_arg(args.split))
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    text = json.dumps(report, indent=2)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    print(text)
+    emit_report(report, args.out)
     return 0
+
+
+def emit_report(report: dict[str, Any], out: str | None) -> None:
+    """Print a JSON report, and write it to ``out`` too when given."""
+    text = json.dumps(report, indent=2)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text + "\n", encoding="utf-8")
+    print(text)
 
 
 if __name__ == "__main__":

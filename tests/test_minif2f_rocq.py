@@ -201,6 +201,21 @@ def test_valid_is_accepted_as_the_val_split(checkout: Path, tmp_path: Path, caps
     assert "proved 1/1" in capsys.readouterr().out
 
 
+def test_statement_check_lists_what_does_not_load(checkout: Path, tmp_path: Path, capsys) -> None:
+    """``python -m benchmarks.statement_check``: every test statement opened
+    in real coqtop, none searched; the broken one is listed with Coq's reason
+    and the report is also written to ``--out``."""
+    from benchmarks.statement_check import main as check_main
+
+    out = tmp_path / "load.json"
+    assert check_main([f"{NAME}:{checkout}", "--split", "test", "--out", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert json.loads(capsys.readouterr().out) == report
+    assert (report["theorems"], report["loaded"], report["split"]) == (4, 3, "test")
+    assert list(report["failures"]) == ["p_broken"]
+    assert "undefined_constant" in report["failures"]["p_broken"]
+
+
 def test_root_closers_reports_which_tactic_closes_which_problem(
     checkout: Path, tmp_path: Path, capsys
 ) -> None:

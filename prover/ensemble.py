@@ -155,9 +155,31 @@ def resolve_members(
     model: str | None,
     generator: str | None,
     benchmark: str,
+    strategy: str | None = None,
 ) -> list[Member]:
     """The provers that ``--ensemble`` / ``--model`` / ``--generator`` name
-    (at most one of them; none means the symbolic baseline)."""
+    (at most one of them; none means the symbolic baseline). A lone model
+    (``--model DIR`` or ``--generator model:DIR``) searching with
+    ``strategy`` is labelled ``lm-<strategy>`` (``lm-best-first``,
+    ``lm-rollouts``), so that a table names the generator and the search;
+    its N' stays in :attr:`Member.n_prime`. Ensemble members keep their N'
+    labels, which tell them apart."""
+    members = _resolve(
+        ensemble=ensemble, models=models, model=model, generator=generator, benchmark=benchmark
+    )
+    if strategy and not ensemble and members[0].generator.startswith("model:"):
+        return [replace(members[0], label=f"lm-{strategy}")]
+    return members
+
+
+def _resolve(
+    *,
+    ensemble: str | None,
+    models: str,
+    model: str | None,
+    generator: str | None,
+    benchmark: str,
+) -> list[Member]:
     given = [
         flag
         for flag, value in (

@@ -149,6 +149,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """--ensemble / --models / --model / --generator / --ensemble-budget
     (shared with ``prove``)."""
     from prover.ensemble import BUDGET_POLICIES, SPLIT
+    from prover.generators import GENERATORS
 
     who = parser.add_argument_group("prover (one of --ensemble, --model, --generator)")
     who.add_argument(
@@ -162,7 +163,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="directory with one trained model per sub-directory (default: models)",
     )
     who.add_argument("--model", metavar="DIR", help="one model directory")
-    who.add_argument("--generator", help="symbolic (the default) or model:DIR")
+    who.add_argument(
+        "--generator",
+        help=f"tactic generator (default: symbolic): {', '.join(GENERATORS)}",
+    )
     who.add_argument(
         "--ensemble-budget",
         default=SPLIT,

@@ -112,6 +112,33 @@ def test_one_prover_flag_at_most(models: Path) -> None:
     ) == [Member("symbolic", "symbolic")]
 
 
+def test_a_lone_model_is_named_by_its_search(models: Path) -> None:
+    """``--model DIR`` and ``--generator model:DIR`` label the member
+    ``lm-<strategy>`` (its N' kept apart); ensembles keep their N' labels,
+    and without a strategy the N' label stays."""
+    (models / "old-ce" / "training_meta.json").unlink()  # one model with N'=1
+    for flags in ({"model": str(models / "n8")}, {"generator": f"model:{models / 'n8'}"}):
+        args = {"ensemble": None, "models": str(models), "model": None, "generator": None, **flags}
+        (best,) = resolve_members(**args, benchmark="b", strategy="best-first")
+        (rollouts,) = resolve_members(**args, benchmark="b", strategy="rollouts")
+        (bare,) = resolve_members(**args, benchmark="b")
+        assert (best.label, rollouts.label, bare.label) == ("lm-best-first", "lm-rollouts", "N'=8")
+        assert best.n_prime == 8.0 and best.generator == f"model:{models / 'n8'}"
+    pair = resolve_members(
+        ensemble="1,8",
+        models=str(models),
+        model=None,
+        generator=None,
+        benchmark="b",
+        strategy="rollouts",
+    )
+    assert [m.label for m in pair] == ["N'=1", "N'=8"]
+    (symbolic,) = resolve_members(
+        ensemble=None, models="", model=None, generator=None, benchmark="b", strategy="best-first"
+    )
+    assert symbolic.label == "symbolic"
+
+
 def test_split_shares_passes_and_wall_clock_evenly() -> None:
     budget = Budget(wall_clock=100.0, max_passes=64, max_expansions=10, tactic_timeout=3.0)
     shares = member_budgets(budget, 5, "split")

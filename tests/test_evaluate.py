@@ -101,7 +101,12 @@ def test_one_model_results_match_the_database_and_resume(tiny, tmp_path) -> None
     )
     assert results["ensemble"] is None and results["ensemble_budget"] is None
     (m,) = results["models"]
-    assert set(m) >= MODEL_KEYS and (m["label"], m["n_prime"], m["passes"]) == ("N'=1", 1.0, 4)
+    # a lone model is named by its search; its N' stays in the entry
+    assert set(m) >= MODEL_KEYS and (m["label"], m["n_prime"], m["passes"]) == (
+        "lm-rollouts",
+        1.0,
+        4,
+    )
     db = Path(results["db"])
     rows = {
         r["theorem"]: r
@@ -124,7 +129,7 @@ def test_one_model_results_match_the_database_and_resume(tiny, tmp_path) -> None
     assert m["pass_at_k"]["1"] <= m["pass_at_k"]["2"] <= m["pass_at_k"]["4"]
     # The resolved config, the table, the plot, the per-theorem file.
     assert results["config"]["flags"]["passes"] == 4
-    assert results["config"]["member_budgets"]["N'=1"]["max_passes"] == 4
+    assert results["config"]["member_budgets"]["lm-rollouts"]["max_passes"] == 4
     assert "proved" in stdout.splitlines()[-2] and f"{m['proved']}/6" in stdout
     assert (out / "passk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     lines = [json.loads(x) for x in (out / "theorems.jsonl").read_text().splitlines()]

@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         generator=args.generator,
         benchmark=args.benchmark,
+        strategy=search.strategy.value,
     )
     budgets = ens.member_budgets(budget, len(members), args.ensemble_budget)
     jobs = select_jobs(args)

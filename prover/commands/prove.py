@@ -216,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         generator=args.generator,
         benchmark=args.benchmark or "coq-stdlib",
+        strategy=search.strategy.value,
     )
     budgets = ens.member_budgets(budget, len(members), args.ensemble_budget)
     job = find_theorem(args)

@@ -293,11 +293,12 @@ def _print_summary(report: dict[str, Any]) -> None:
             else ""
         )
         print(f"NOT PROVED {name}{why}\n")
-    print(f"{'model':<12} {'status':<8} {'attempts':>8} {'tactics':>8} {'seconds':>8}  reason")
+    width = max(12, *(len(r["model"]) for r in report["models"]))  # labels such as A,B,C
+    print(f"{'model':<{width}} {'status':<8} {'attempts':>8} {'tactics':>8} {'seconds':>8}  reason")
     for r in report["models"]:
         seconds = (r["seconds_start"] or 0) + (r["seconds_search"] or 0)
         print(
-            f"{r['model']:<12} {r['status']:<8} {r['attempts']:>8} {r['tactic_calls']:>8} "
+            f"{r['model']:<{width}} {r['status']:<8} {r['attempts']:>8} {r['tactic_calls']:>8} "
             f"{seconds:>8.1f}  {r['reason']}"
         )
     print(

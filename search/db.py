@@ -495,7 +495,7 @@ class SearchDB(Closing):
             ) from None
 
     def end_run(self, run_id: int) -> None:
-        with self.db.atomic():
+        with self._immediate():
             self.db["runs"].update(run_id, {"ended_at": now()})
 
     def latest_run_id(self) -> int | None:
@@ -514,9 +514,12 @@ class SearchDB(Closing):
         }
 
     def write(self, run_id: int, record: TheoremRecord) -> None:
-        """All of one theorem's rows, in one transaction."""
+        """All of one theorem's rows, in one transaction. It takes the write
+        lock at its start: a deferred transaction that read first (sqlite-utils
+        looks up the table) cannot upgrade to a write once another process has
+        committed since, and fails with "database is locked" without waiting."""
         key = {"run_id": run_id, "theorem": record.name}
-        with self.db.atomic():
+        with self._immediate():
             for table in ("nodes", "edges", "attempts", "proofs"):
                 rows = [{**key, **row} for row in getattr(record, table)]
                 if rows:

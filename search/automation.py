@@ -114,6 +114,30 @@ def arith_generator(seed: int | None = 0) -> FixedTacticGenerator:
     return FixedTacticGenerator(tactics, DEFAULT_PER_NAME, seed=seed)
 
 
+# The tactics of ``symbolic-arith`` that end the goal they run on or fail
+# (``auto``, ``trivial`` and ``eauto`` leave a goal they cannot prove
+# unchanged, which the search counts as no progress). ``firstorder`` can
+# succeed and leave goals, so it is tried as ``solve [firstorder]``. What the
+# list keeps out are its steps: ``intros``, ``simpl``, ``split``,
+# ``destruct x``, ``ring_simplify``, ``intuition`` (it too can leave goals),
+# ... . A hybrid with a learned source uses these as closing attempts only
+# (prover/hybrid.py).
+_CLOSING = {
+    "reflexivity", "assumption", "auto", "trivial", "easy", "lia", "tauto", "congruence",
+    "discriminate", "eauto", "lra", "nia", "nra", "ring", "field", "psatz Z 2", "psatz R 2",
+}  # fmt: skip
+CLOSERS: tuple[str, ...] = tuple(
+    "solve [firstorder]" if t == "firstorder" else t
+    for t in dict.fromkeys((*FAST_ARITH, *DEFAULT_TACTICS, *SLOW_ARITH))
+    if t == "firstorder" or t.split(";")[-1].strip() in _CLOSING
+)
+
+
+def closer_generator(seed: int | None = 0) -> FixedTacticGenerator:
+    """:data:`CLOSERS`, the same for every state, in list order."""
+    return FixedTacticGenerator(CLOSERS, (), seed=seed)
+
+
 def hammer_preamble(atp_limit: int = HAMMER_ATP_LIMIT) -> str:
     return f"From Hammer Require Import Hammer.\nSet Hammer ATPLimit {atp_limit}."
 

@@ -19,6 +19,10 @@ tactics are tried):
    each source's own order. The first ``k`` are kept, and the log-prob
    reported to search is ``log p(t)``, so best-first's priority (the summed
    log-probs of a path) is that of the mixture policy.
+4. A *closing* source's candidates (tactics that end the goal or fail, such
+   as the automation list's deciders beside a learned policy) add no state
+   to the search, so they do not compete for the ``k`` places: all of them
+   are kept, in their place in the ranking, on top of the ``k``.
 
 So a confident model's top tactics come first, and the automation list
 (probability ``w / (its length)`` each) comes before the model's unlikely
@@ -48,13 +52,18 @@ _STRUCTURAL = ("-", "+", "*", "{", "}")
 class Source:
     """One sub-generator of the hybrid. ``learned``: its candidates get
     closing-attempt wrappers (the automation list's do not).
-    ``max_candidates``: the most it is asked for per state (None: ``k``)."""
+    ``max_candidates``: the most it is asked for per state (None: ``k``).
+    ``closing``: its candidates end a goal or fail, so they add no state to
+    the search; they are ranked with the others but come on top of the ``k``
+    (asked for in full, never cut), so that they do not take the learned
+    sources' places."""
 
     name: str
     generator: TacticGenerator
     weight: float = 1.0
     learned: bool = True
     max_candidates: int | None = None
+    closing: bool = False
 
 
 def normalize(tactic: str) -> str:
@@ -96,7 +105,10 @@ class HybridGenerator:
             raise ValueError(f"k must be >= 1, got {k}")
         per_source = [
             s.generator.generate(
-                states, min(k, s.max_candidates or k), temperature=temperature, sample=sample
+                states,
+                s.max_candidates or k if s.closing else min(k, s.max_candidates or k),
+                temperature=temperature,
+                sample=sample,
             )
             for s in self.sources
         ]
@@ -105,7 +117,8 @@ class HybridGenerator:
     def merge(self, lists: Sequence[Sequence[Candidate]], k: int) -> list[Candidate]:
         """One state's candidates from each source (in source order), ranked
         by the mixture; wrappers inserted after the best learned ones."""
-        # key -> [mixture probability, source index, rank, spelling, learned]
+        # key -> [mixture probability, source index, rank, spelling, learned,
+        #         closing (proposed by closing sources only)]
         merged: dict[str, list] = {}
         for s, (source, weight, cands) in enumerate(
             zip(self.sources, self._weights, lists, strict=True)
@@ -118,22 +131,25 @@ class HybridGenerator:
                 if key in merged:
                     merged[key][0] += p
                     merged[key][4] = merged[key][4] or source.learned
+                    merged[key][5] = merged[key][5] and source.closing
                 else:
-                    merged[key] = [p, s, rank, cand.tactic, source.learned]
+                    merged[key] = [p, s, rank, cand.tactic, source.learned, source.closing]
         ranked = sorted(merged.values(), key=lambda e: (-e[0], e[1], e[2]))
         out: list[Candidate] = []
         seen = set(merged)
-        wrapped = 0
-        for p, _, _, tactic, learned in ranked:
-            if len(out) >= k:
-                break
+        wrapped = counted = 0
+        for p, _, _, tactic, learned, closing in ranked:
+            if counted >= k and not closing:
+                continue
             logprob = math.log(p) if p > 0 else -math.inf
             out.append(Candidate(tactic, logprob))
+            counted += not closing
             if learned and wrapped < self.wrap_top and not tactic.lstrip().startswith(_STRUCTURAL):
                 wrapped += 1
                 for template in self.wrappers:
                     variant = template.format(t=tactic)
-                    if len(out) < k and normalize(variant) not in seen:
+                    if counted < k and normalize(variant) not in seen:
                         seen.add(normalize(variant))
                         out.append(Candidate(variant, logprob))
+                        counted += 1
         return out

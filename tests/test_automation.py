@@ -14,14 +14,17 @@ import pytest
 
 from lean_env.coq.tactic_check import check_tactic
 from lean_env.coq.verify import verify_proof
-from lean_env.types import Theorem
+from lean_env.environment import open_environment
+from lean_env.types import ProofFinished, ProofState, Theorem
 from prover.generators import make_generator
 from search.automation import (
     ARITH_TACTICS,
+    CLOSERS,
     NAT_TO_Z_DIV_MOD,
     REWRITE_DEFINITIONS,
     HammerGenerator,
     arith_generator,
+    closer_generator,
     hammer_preamble,
 )
 from search.budget import Budget
@@ -159,3 +162,33 @@ def test_preprocessing_tactics_close_the_competition_shapes(tmp_path: Path) -> N
         assert not verify_proof(theorem, [plain]).ok, statement
         checked = verify_proof(theorem, [tactic])
         assert checked.ok, (statement, checked.reason)
+
+
+def test_closers_end_the_goal_or_leave_it_as_it_was(tmp_path: Path) -> None:
+    """The hybrid's closing attempts (``CLOSERS``), in real coqtop: on a goal
+    none of them can prove each fails or leaves the state unchanged (so it
+    adds no state to a search), and on goals they can prove they close it.
+    The list's steps (``intros``, ``simpl``, ``split``, ...) are not in it."""
+    listed = set(ARITH_TACTICS) | set(DEFAULT_TACTICS)
+    assert set(CLOSERS) - listed == {"solve [firstorder]"}
+    assert not {"intros", "simpl", "split", "subst", "constructor", "intuition"} & set(CLOSERS)
+    assert {"lia", "lra", "auto", "easy", "nia"} <= set(CLOSERS)
+    generated = closer_generator().generate(["goal"], 64, sample=False)[0]
+    assert [c.tactic for c in generated] == list(CLOSERS)
+    context = "Require Import Arith Reals.\nFrom Coq Require Import Lia Lra Psatz Field.\n"
+    unprovable = file_theorem(
+        tmp_path, context, "Theorem t : forall (n m : nat) (P : Prop), P /\\ n = m."
+    )
+    with open_environment(unprovable, tactic_timeout=5) as env:
+        root = env.initial_state
+        for tactic in CLOSERS:
+            result = env.run_tactic(root, tactic)
+            assert not isinstance(result, ProofFinished), tactic
+            if isinstance(result, ProofState):
+                assert result.goals == root.goals, tactic
+    provable = file_theorem(tmp_path, context, "Theorem t : forall n : nat, n + 0 = n.")
+    with open_environment(provable, tactic_timeout=5) as env:
+        closed = [
+            t for t in CLOSERS if isinstance(env.run_tactic(env.initial_state, t), ProofFinished)
+        ]
+    assert {"lia", "intros; lia"} <= set(closed), closed

@@ -14,7 +14,7 @@ import pytest
 
 from lean_env.errors import UserError
 from prover.generators import make_generator
-from search.automation import arith_generator
+from search.automation import CLOSERS, arith_generator
 from search.generator import DEFAULT_TACTICS, Candidate, FixedTacticGenerator, TacticGenerator
 from search.hybrid import HybridGenerator, Source
 
@@ -100,6 +100,27 @@ def test_a_source_is_asked_for_at_most_its_max_candidates() -> None:
     assert asked[-1] == 2  # never more than the search's k
     with pytest.raises(ValueError, match="max_candidates"):
         HybridGenerator([Source("lm", lm, max_candidates=0)])
+
+
+def test_a_closing_sources_candidates_come_on_top_of_k() -> None:
+    """Closing attempts add no state, so they never take a learned
+    candidate's place: with k = 3 the k-NN keeps its 3 and both closers are
+    tried, each at its place in the mixture's ranking."""
+    knn = Fixed([("t0", 0.5), ("t1", 0.3), ("t2", 0.1), ("t3", 0.1)])
+    closers = FixedTacticGenerator(tactics=("lia", "easy"), per_name=())
+    hybrid = HybridGenerator(
+        [Source("knn", knn), Source("automation", closers, learned=False, closing=True)],
+        wrappers=("now ({t})",),
+        wrap_top=1,
+    )
+    (got,) = hybrid.generate(["g"], 3, sample=False)
+    # knn: 0.25, 0.15, 0.05, (0.05 cut); closers 0.25 each (1/2 of 1/2)
+    assert [c.tactic for c in got] == ["t0", "now (t0)", "lia", "easy", "t1"]
+    # the same closers as an ordinary source compete for the k places
+    plain = HybridGenerator(
+        [Source("knn", knn), Source("automation", closers, learned=False)], wrappers=()
+    )
+    assert [c.tactic for c in plain.generate(["g"], 3, sample=False)[0]] == ["t0", "lia", "easy"]
 
 
 def test_ties_keep_source_order_then_rank() -> None:
@@ -207,6 +228,28 @@ def test_hybrid_best_first_with_a_trained_model(trained, tmp_path) -> None:
     assert tried & set(DEFAULT_TACTICS)  # the automation list
     proofs = query(db, "SELECT verified FROM proofs")
     assert proofs and all(p["verified"] for p in proofs if p["verified"])
+
+
+def test_with_a_learned_source_the_automation_list_only_closes(trained) -> None:
+    """Beside a model the automation source offers the closing tactics only
+    (its steps would crowd the model's paths out of best-first's frontier);
+    alone it is the whole symbolic-arith list (the fallback test above)."""
+    _, model = trained
+    with redirect_stderr(io.StringIO()):
+        gen = make_generator(f"hybrid:{model}", 0)
+    assert gen.sources[0].name == "lm" and gen.sources[-1].name == "automation"
+    state = "  n : nat\n  ============================\n  n + 0 = n"
+    offered = gen.sources[-1].generator.generate([state], 64, sample=False)[0]
+    assert [c.tactic for c in offered] == list(CLOSERS)
+    learned = {
+        c.tactic
+        for source in gen.sources[:-1]
+        for c in source.generator.generate([state], 64, sample=False)[0]
+    }
+    merged = [c.tactic for c in gen.generate([state], 64, sample=False)[0]]
+    steps = [t for t in merged if t not in learned and t not in CLOSERS]
+    assert all(t.startswith(("now (", "(")) for t in steps), steps  # only wrappers
+    assert "lia" in merged
 
 
 def test_a_hybrid_run_names_and_fingerprints_the_model_it_loads(tmp_path, monkeypatch) -> None:

@@ -126,10 +126,11 @@ _CLOSING = {
     "reflexivity", "assumption", "auto", "trivial", "easy", "lia", "tauto", "congruence",
     "discriminate", "eauto", "lra", "nia", "nra", "ring", "field", "psatz Z 2", "psatz R 2",
 }  # fmt: skip
+_CLOSING_IF_SOLVED = {"firstorder"}  # can succeed and leave goals: tried in solve [...]
 CLOSERS: tuple[str, ...] = tuple(
-    "solve [firstorder]" if t == "firstorder" else t
+    f"solve [{t}]" if t in _CLOSING_IF_SOLVED else t
     for t in dict.fromkeys((*FAST_ARITH, *DEFAULT_TACTICS, *SLOW_ARITH))
-    if t == "firstorder" or t.split(";")[-1].strip() in _CLOSING
+    if t.split(";")[-1].strip() in _CLOSING | _CLOSING_IF_SOLVED
 )
 
 

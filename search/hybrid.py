@@ -65,6 +65,11 @@ class Source:
     max_candidates: int | None = None
     closing: bool = False
 
+    def asked(self, k: int) -> int:
+        """How many candidates it is asked for when the search wants ``k``."""
+        limit = self.max_candidates or k
+        return limit if self.closing else min(k, limit)
+
 
 def normalize(tactic: str) -> str:
     return " ".join(tactic.split()).removesuffix(".").rstrip()
@@ -104,12 +109,7 @@ class HybridGenerator:
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         per_source = [
-            s.generator.generate(
-                states,
-                s.max_candidates or k if s.closing else min(k, s.max_candidates or k),
-                temperature=temperature,
-                sample=sample,
-            )
+            s.generator.generate(states, s.asked(k), temperature=temperature, sample=sample)
             for s in self.sources
         ]
         return [self.merge([out[i] for out in per_source], k) for i in range(len(states))]

@@ -293,7 +293,7 @@ def _print_summary(report: dict[str, Any]) -> None:
             else ""
         )
         print(f"NOT PROVED {name}{why}\n")
-    width = max(12, *(len(r["model"]) for r in report["models"]))  # labels such as A,B,C
+    width = max([12, *(len(r["model"]) for r in report["models"])])  # labels such as A,B,C
     print(f"{'model':<{width}} {'status':<8} {'attempts':>8} {'tactics':>8} {'seconds':>8}  reason")
     for r in report["models"]:
         seconds = (r["seconds_start"] or 0) + (r["seconds_search"] or 0)
